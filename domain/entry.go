@@ -1,0 +1,136 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// Entry is a registered candidate as the registry stores it. It is immutable:
+// every accessor returns either a value or a fresh copy, so an Entry may be
+// shared between goroutines and kept for as long as a caller likes. Entries
+// are compared by identity: the registry returns the same *Entry for the same
+// registration.
+type Entry struct {
+	domain, key, provider string
+	owner                 string
+	priority, stackLevel  int
+	seq                   uint64
+	source                Source
+	registeredAt          time.Time
+	factory               any
+	caps                  []string       // sorted, unique; never handed out
+	meta                  map[string]any // private deep copy; never handed out
+}
+
+// Domain returns the entry's domain.
+func (e *Entry) Domain() string { return e.domain }
+
+// Key returns the entry's key.
+func (e *Entry) Key() string { return e.key }
+
+// Provider returns the entry's provider, possibly "".
+func (e *Entry) Provider() string { return e.provider }
+
+// Owner returns who registered the entry as part of a set; "" for a plain
+// registration.
+func (e *Entry) Owner() string { return e.owner }
+
+// Priority returns the effective priority: the candidate's own, or the
+// default that applied when it was registered.
+func (e *Entry) Priority() int { return e.priority }
+
+// StackLevel returns the candidate's stack level.
+func (e *Entry) StackLevel() int { return e.stackLevel }
+
+// Sequence returns the registration's sequence number, unique within its
+// registry and increasing in registration order.
+func (e *Entry) Sequence() uint64 { return e.seq }
+
+// Source returns where the candidate came from.
+func (e *Entry) Source() Source { return e.source }
+
+// RegisteredAt returns the registration time, in UTC.
+func (e *Entry) RegisteredAt() time.Time { return e.registeredAt }
+
+// Factory returns the candidate's factory, as given.
+func (e *Entry) Factory() any { return e.factory }
+
+// Capabilities returns the entry's whole effective capability set, sorted, as
+// a fresh slice (nil when it has none).
+func (e *Entry) Capabilities() []string { return slices.Clone(e.caps) }
+
+// HasCapability reports whether the entry offers capability c. It allocates
+// nothing.
+func (e *Entry) HasCapability(c string) bool {
+	_, ok := slices.BinarySearch(e.caps, c)
+	return ok
+}
+
+// Metadata returns a deep copy of the entry's metadata (nil when it has none).
+func (e *Entry) Metadata() map[string]any {
+	if e.meta == nil {
+		return nil
+	}
+	return cloneValue(e.meta).(map[string]any)
+}
+
+// Meta returns the metadata value under key; maps and slices are deep-copied.
+func (e *Entry) Meta(key string) (any, bool) {
+	v, ok := e.meta[key]
+	if !ok {
+		return nil, false
+	}
+	return cloneValue(v), true
+}
+
+// Draft is a validated candidate waiting for its sequence number. It exists so
+// that everything that can fail happens before a sequence number is taken.
+type Draft struct {
+	e Entry
+}
+
+// Prepare validates c and copies it into a Draft. Priority nil takes
+// defaultPriority; owner is recorded as the entry's owner. Any error matches
+// [ErrInvalidCandidate]; c is never modified.
+func Prepare(c Candidate, defaultPriority int, owner string) (*Draft, error) {
+	if err := CheckAddress(c.Domain, c.Key, c.Provider); err != nil {
+		return nil, err
+	}
+	if !c.Source.Valid() {
+		return nil, invalid("unknown source %d", uint8(c.Source))
+	}
+	meta, err := copyMetadata(c.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	prio := defaultPriority
+	if c.Priority != nil {
+		prio = *c.Priority
+	}
+	return &Draft{e: Entry{
+		domain:     c.Domain,
+		key:        c.Key,
+		provider:   c.Provider,
+		owner:      owner,
+		priority:   prio,
+		stackLevel: c.StackLevel,
+		source:     c.Source,
+		factory:    c.Factory,
+		caps:       effectiveCapabilities(c.Capabilities, meta),
+		meta:       meta,
+	}}, nil
+}
+
+// Domain returns the draft's domain.
+func (d *Draft) Domain() string { return d.e.domain }
+
+// Key returns the draft's key.
+func (d *Draft) Key() string { return d.e.key }
+
+// Finish stamps the draft with its sequence number and registration time
+// (converted to UTC) and returns the immutable Entry. It must be called once.
+func (d *Draft) Finish(seq uint64, at time.Time) *Entry {
+	d.e.seq = seq
+	d.e.registeredAt = at.UTC()
+	return &d.e
+}

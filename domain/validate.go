@@ -1,0 +1,52 @@
+package domain
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on what a candidate may hold. They bound the work and memory one
+// registration can cost, and they are what [ErrInvalidCandidate] reports.
+const (
+	// MaxNameLen is the longest domain, key or provider accepted, in bytes.
+	// 256 bytes fits any component or tenant name and keeps entries small.
+	MaxNameLen = 256
+	// MaxMetadataDepth is the deepest metadata nesting accepted. The
+	// Metadata map itself is level 1, a map or slice inside it level 2, and
+	// so on. The limit bounds the recursion of copying, and it is what stops a
+	// cycle that the path check does not see (a slice holding itself).
+	MaxMetadataDepth = 32
+)
+
+// CheckName reports whether s may be used as a domain, key or provider name:
+// valid UTF-8, no control character, at most [MaxNameLen] bytes, and non-empty
+// unless allowEmpty. what names the field in the error, which matches
+// [ErrInvalidCandidate].
+func CheckName(what, s string, allowEmpty bool) error {
+	switch {
+	case s == "" && !allowEmpty:
+		return invalid("%s is empty", what)
+	case len(s) > MaxNameLen:
+		return invalid("%s is %d bytes long, over the limit of %d", what, len(s), MaxNameLen)
+	case !utf8.ValidString(s):
+		return invalid("%s %q is not valid UTF-8", what, s)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return invalid("%s %q contains the control character %U", what, s, r)
+		}
+	}
+	return nil
+}
+
+// CheckAddress checks a domain, a key and a provider (which may be empty)
+// with [CheckName].
+func CheckAddress(domain, key, provider string) error {
+	if err := CheckName("domain", domain, false); err != nil {
+		return err
+	}
+	if err := CheckName("key", key, false); err != nil {
+		return err
+	}
+	return CheckName("provider", provider, true)
+}
