@@ -1,0 +1,130 @@
+package shard
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/oneiric-go/oneiric/internal/trie"
+	"github.com/oneiric-go/oneiric/sequence"
+)
+
+// Shard counts.
+const (
+	// DefaultShards is used when no count is given: 64 shards keep the chance
+	// that two writers of different domains share a lock low on machines with
+	// tens of cores, and cost 4 KiB (one cache line a shard).
+	DefaultShards = 64
+	// MaxShards caps the count. Operations over all domains (Snapshot,
+	// Domains) lock every shard, so each shard beyond what the writers can use
+	// only slows them; 4096 shards already make a collision between 64
+	// concurrent writers unlikely (about 40 %, versus 1 in 64 per pair).
+	MaxShards = 4096
+)
+
+// Set is the registry's array of shards, a power of two long, with the batch
+// mutex and the epoch that make multi-domain writes atomic for readers (see
+// the package doc). It is safe for concurrent use and must not be copied.
+type Set struct {
+	shards []Shard
+	shift  uint                 // 64 - log2(len(shards)): a domain's shard is hash >> shift
+	hash   func(string) uint64 // domain hash; xxhash unless a test replaces it
+	seq    *sequence.Counter    // hands out every entry's sequence number
+
+	batchMu   sync.Mutex    // serialises multi-domain writers; lock order 1 (package doc)
+	epoch     uint64        // last batch epoch handed out; guarded by batchMu
+	committed atomic.Uint64 // last batch epoch whose Views are all published
+}
+
+// Shard is one lock and the domains hashed to it.
+type Shard struct {
+	// mu is taken by every writer of this shard's domains and selections, and
+	// by Snapshot and Domains; readers never take it. Lock order 2 (package
+	// doc): with other shards, in ascending index.
+	mu sync.Mutex
+	// domains maps each domain that has candidates (or, after a batch, had
+	// them) to its table. Loaded without a lock; replaced only under mu.
+	domains atomic.Pointer[trie.Map[*table]]
+	// sel holds the selections of this shard's domains: domain → key →
+	// provider. Guarded by mu.
+	sel map[string]map[string]string
+
+	_ [cacheLine - unsafe.Sizeof(sync.Mutex{}) - 2*unsafe.Sizeof(uintptr(0))]byte
+}
+
+// cacheLine is the size of a shard: one x86-64 or arm64 cache line, so that
+// writers on neighbouring shards do not contend for the same line.
+const cacheLine = 64
+
+// table is the stable home of one domain within its shard: its name and the
+// atomic pointer to its current View.
+type table struct {
+	name string
+	root atomic.Pointer[View] // loaded without a lock; stored only under the shard's mu
+}
+
+// Option configures a Set.
+type Option func(*Set)
+
+// WithHash replaces the domain hash; tests use it to force every domain onto
+// one shard or onto chosen shards.
+func WithHash(h func(string) uint64) Option { return func(s *Set) { s.hash = h } }
+
+// NewSet returns a Set of n shards (see [RoundShards]) that numbers entries
+// with seq.
+func NewSet(n int, seq *sequence.Counter, opts ...Option) *Set {
+	n = RoundShards(n)
+	s := &Set{shards: make([]Shard, n), shift: uint(64 - bits.TrailingZeros(uint(n))), hash: trie.Hash, seq: seq}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// RoundShards returns the shard count used for a requested n: [DefaultShards]
+// for n <= 0, else n rounded up to a power of two and capped at [MaxShards].
+func RoundShards(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultShards
+	case n >= MaxShards:
+		return MaxShards
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+// Len returns the number of shards.
+func (s *Set) Len() int { return len(s.shards) }
+
+// Route is a domain's hash and shard index, computed once.
+type Route struct {
+	Domain string
+	Hash   uint64
+	Index  int
+}
+
+// Route hashes domain once and returns its shard.
+func (s *Set) Route(domain string) Route {
+	h := s.hash(domain)
+	return Route{Domain: domain, Hash: h, Index: int(h >> s.shift)}
+}
+
+// Load returns the current View of the routed domain (nil when it has
+// none). It takes no lock and allocates nothing.
+func (s *Set) Load(r Route) *View {
+	w := s.committed.Load() // before the View: see the package doc
+	m := s.shards[r.Index].domains.Load()
+	if m == nil {
+		return nil
+	}
+	t, ok := m.Get(r.Hash, r.Domain)
+	if !ok {
+		return nil
+	}
+	v := t.root.Load()
+	if v != nil && v.epoch > w {
+		v = v.prev
+	}
+	return v
+}
