@@ -67,10 +67,10 @@ func (e *Explanation) Winner() (*domain.Entry, bool) {
 }
 
 type rankJSON struct {
-	Provider string    `json:"provider"`
-	ScoreRaw []any     `json:"score"`
-	Selected bool      `json:"selected"`
-	Reasons  []string  `json:"reasons"`
+	Provider string   `json:"provider"`
+	ScoreRaw []any    `json:"score"`
+	Selected bool     `json:"selected"`
+	Reasons  []string `json:"reasons"`
 }
 
 // MarshalJSON returns the form

@@ -28,9 +28,9 @@ const (
 // the package doc). It is safe for concurrent use and must not be copied.
 type Set struct {
 	shards []Shard
-	shift  uint                 // 64 - log2(len(shards)): a domain's shard is hash >> shift
+	shift  uint                // 64 - log2(len(shards)): a domain's shard is hash >> shift
 	hash   func(string) uint64 // domain hash; xxhash unless a test replaces it
-	seq    *sequence.Counter    // hands out every entry's sequence number
+	seq    *sequence.Counter   // hands out every entry's sequence number
 
 	batchMu   sync.Mutex    // serialises multi-domain writers; lock order 1 (package doc)
 	epoch     uint64        // last batch epoch handed out; guarded by batchMu

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestMapAgainstBuiltin(t *testing.T) {
 	hashes := map[string]func(string) uint64{
 		"xxhash":     Hash,
-		"degenerate": func(string) uint64 { return 42 },          // every key collides
+		"degenerate": func(string) uint64 { return 42 },            // every key collides
 		"fewbits":    func(s string) uint64 { return Hash(s) & 7 }, // deep shared paths
 		"highbits":   func(s string) uint64 { return Hash(s) &^ (1<<60 - 1) },
 	}
