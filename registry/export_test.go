@@ -1,0 +1,5 @@
+package registry
+
+// WithHash replaces the domain hash, so that tests can force domains onto
+// chosen shards (or all onto one).
+func WithHash(h func(string) uint64) Option { return func(c *config) { c.hash = h } }
