@@ -1,0 +1,266 @@
+package domain_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oneiric-go/oneiric/domain"
+)
+
+// entryWith prepares and finishes a candidate holding meta.
+func entryWith(t *testing.T, meta map[string]any) (*domain.Entry, error) {
+	t.Helper()
+	d, err := domain.Prepare(domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Metadata: meta}, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	return d.Finish(1, time.Now()), nil
+}
+
+// nested returns metadata whose deepest container, innermost, sits at the
+// given level: the Metadata map itself is level 1 and maps fill the levels
+// in between. levels must be at least 2.
+func nested(levels int, innermost any) map[string]any {
+	v := innermost
+	for i := levels - 1; i >= 2; i-- {
+		v = map[string]any{"n": v}
+	}
+	return map[string]any{"n": v}
+}
+
+// TestMetadataDepth pins MaxMetadataDepth: 32 levels of containers are
+// accepted and 33 rejected, whatever the innermost container's type, empty
+// containers included.
+func TestMetadataDepth(t *testing.T) {
+	require.Equal(t, 32, domain.MaxMetadataDepth)
+	inner := []struct {
+		name string
+		make func() any
+	}{
+		{"map[string]any", func() any { return map[string]any{"leaf": 1} }},
+		{"empty map[string]any", func() any { return map[string]any{} }},
+		{"[]any", func() any { return []any{"leaf"} }},
+		{"empty []any", func() any { return []any{} }},
+		{"[]string", func() any { return []string{"leaf"} }},
+		{"map[string]int", func() any { return map[string]int{"leaf": 1} }},
+		{"[]int", func() any { return []int{1} }},
+	}
+	for _, in := range inner {
+		t.Run(in.name+" at level 32 accepted", func(t *testing.T) {
+			_, err := entryWith(t, nested(domain.MaxMetadataDepth, in.make()))
+			assert.NoError(t, err)
+		})
+		t.Run(in.name+" at level 33 rejected", func(t *testing.T) {
+			_, err := entryWith(t, nested(domain.MaxMetadataDepth+1, in.make()))
+			assert.ErrorIs(t, err, domain.ErrInvalidCandidate)
+		})
+	}
+
+	slices := func(levels int) map[string]any { // the root map, then levels-1 []any
+		var v any = "leaf"
+		for i := 2; i <= levels; i++ {
+			v = []any{v}
+		}
+		return map[string]any{"s": v}
+	}
+	t.Run("chain of []any, 32 levels accepted", func(t *testing.T) {
+		_, err := entryWith(t, slices(32))
+		assert.NoError(t, err)
+	})
+	t.Run("chain of []any, 33 levels rejected", func(t *testing.T) {
+		_, err := entryWith(t, slices(33))
+		assert.ErrorIs(t, err, domain.ErrInvalidCandidate)
+	})
+	t.Run("scalars do not count as a level", func(t *testing.T) {
+		// The innermost map is level 32; the string inside it is no level.
+		_, err := entryWith(t, nested(32, map[string]any{"s": "deep", "n": 3, "b": true}))
+		assert.NoError(t, err)
+	})
+}
+
+// TestMetadataCycles checks that a map or slice that contains itself is
+// reported (not followed), while a value merely shared by two branches is
+// accepted and copied.
+func TestMetadataCycles(t *testing.T) {
+	tests := []struct {
+		name string
+		meta func() map[string]any
+	}{
+		{"root map holds itself", func() map[string]any {
+			m := map[string]any{}
+			m["self"] = m
+			return m
+		}},
+		{"two maps hold each other", func() map[string]any {
+			a, b := map[string]any{}, map[string]any{}
+			a["b"], b["a"] = b, a
+			return map[string]any{"a": a}
+		}},
+		{"slice holds itself", func() map[string]any {
+			s := []any{nil}
+			s[0] = s
+			return map[string]any{"s": s}
+		}},
+		{"slice holds a map that holds the slice", func() map[string]any {
+			s := []any{nil}
+			m := map[string]any{"s": s}
+			s[0] = m
+			return map[string]any{"m": m}
+		}},
+		{"typed slice of maps holding its parent", func() map[string]any {
+			m := map[string]any{}
+			m["list"] = []map[string]any{m}
+			return map[string]any{"m": m}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := entryWith(t, tt.meta())
+			require.ErrorIs(t, err, domain.ErrInvalidCandidate)
+			assert.Nil(t, e)
+		})
+	}
+
+	t.Run("shared, not cyclic", func(t *testing.T) {
+		shared := map[string]any{"x": 1}
+		list := []any{"a"}
+		e, err := entryWith(t, map[string]any{"a": shared, "b": shared, "l1": list, "l2": list})
+		require.NoError(t, err)
+		shared["x"] = 2
+		list[0] = "changed"
+		got := e.Metadata()
+		assert.Equal(t, map[string]any{"x": 1}, got["a"])
+		assert.Equal(t, map[string]any{"x": 1}, got["b"])
+		assert.Equal(t, []any{"a"}, got["l1"])
+		assert.Equal(t, []any{"a"}, got["l2"])
+	})
+}
+
+type point struct{ X, Y int }
+
+// TestMetadataDeepCopyKeepsTypes checks that maps and slices are copied with
+// their types, JSON-like or not, and that other values (pointers, funcs,
+// structs) are kept as given.
+func TestMetadataDeepCopyKeepsTypes(t *testing.T) {
+	ptr := &point{1, 2}
+	fn := func() string { return "f" }
+	meta := map[string]any{
+		"map":     map[string]any{"a": 1, "inner": []any{"x", map[string]any{"y": "z"}}},
+		"list":    []any{"a", 2, map[string]any{"b": true}},
+		"strings": []string{"s1", "s2"},
+		"ints":    map[string]int{"one": 1},
+		"typed":   []map[string]any{{"name": "t"}},
+		"nilmap":  map[string]any(nil),
+		"nillist": []string(nil),
+		"ptr":     ptr,
+		"fn":      fn,
+		"struct":  point{3, 4},
+		"scalar":  3.5,
+	}
+	e, err := entryWith(t, meta)
+	require.NoError(t, err)
+
+	// Change everything the caller still holds.
+	meta["map"].(map[string]any)["a"] = 99
+	meta["map"].(map[string]any)["inner"].([]any)[1].(map[string]any)["y"] = "changed"
+	meta["list"].([]any)[0] = "changed"
+	meta["list"].([]any)[2].(map[string]any)["b"] = false
+	meta["strings"].([]string)[0] = "changed"
+	meta["ints"].(map[string]int)["one"] = 100
+	meta["typed"].([]map[string]any)[0]["name"] = "changed"
+	meta["added"] = "late"
+	delete(meta, "scalar")
+
+	got := e.Metadata()
+	tests := []struct {
+		name string
+		key  string
+		want any
+	}{
+		{"map[string]any", "map", map[string]any{"a": 1, "inner": []any{"x", map[string]any{"y": "z"}}}},
+		{"[]any", "list", []any{"a", 2, map[string]any{"b": true}}},
+		{"[]string", "strings", []string{"s1", "s2"}},
+		{"map[string]int", "ints", map[string]int{"one": 1}},
+		{"[]map[string]any", "typed", []map[string]any{{"name": "t"}}},
+		{"nil map keeps its type", "nilmap", map[string]any(nil)},
+		{"nil slice keeps its type", "nillist", []string(nil)},
+		{"struct value", "struct", point{3, 4}},
+		{"scalar", "scalar", 3.5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Contains(t, got, tt.key)
+			assert.IsType(t, tt.want, got[tt.key])
+			assert.Equal(t, tt.want, got[tt.key])
+		})
+	}
+	t.Run("pointer kept by reference", func(t *testing.T) {
+		assert.Same(t, ptr, got["ptr"])
+	})
+	t.Run("func kept by reference", func(t *testing.T) {
+		f, ok := got["fn"].(func() string)
+		require.True(t, ok)
+		assert.Equal(t, reflect.ValueOf(fn).Pointer(), reflect.ValueOf(f).Pointer())
+	})
+	t.Run("keys added later are not seen", func(t *testing.T) {
+		assert.NotContains(t, got, "added")
+		assert.Len(t, got, 11)
+	})
+}
+
+// TestEntryMetadataAccessorsCopy checks that what Metadata and Meta return is
+// the caller's: changing it changes nothing in the Entry.
+func TestEntryMetadataAccessorsCopy(t *testing.T) {
+	e, err := entryWith(t, map[string]any{
+		"map":     map[string]any{"a": 1},
+		"list":    []any{map[string]any{"b": 2}},
+		"strings": []string{"s"},
+		"ints":    map[string]int{"one": 1},
+		"scalar":  "v",
+	})
+	require.NoError(t, err)
+	want := e.Metadata()
+
+	t.Run("Metadata", func(t *testing.T) {
+		m := e.Metadata()
+		m["map"].(map[string]any)["a"] = 9
+		m["list"].([]any)[0].(map[string]any)["b"] = 9
+		m["strings"].([]string)[0] = "x"
+		m["ints"].(map[string]int)["one"] = 9
+		m["scalar"] = "changed"
+		m["new"] = 1
+		assert.Equal(t, want, e.Metadata())
+	})
+	t.Run("Meta", func(t *testing.T) {
+		v, ok := e.Meta("map")
+		require.True(t, ok)
+		v.(map[string]any)["a"] = 9
+		l, _ := e.Meta("list")
+		l.([]any)[0].(map[string]any)["b"] = 9
+		s, _ := e.Meta("strings")
+		s.([]string)[0] = "x"
+		i, _ := e.Meta("ints")
+		i.(map[string]int)["one"] = 9
+		assert.Equal(t, want, e.Metadata())
+
+		sc, ok := e.Meta("scalar")
+		require.True(t, ok)
+		assert.Equal(t, "v", sc)
+	})
+	t.Run("Meta of a missing key", func(t *testing.T) {
+		v, ok := e.Meta("missing")
+		assert.False(t, ok)
+		assert.Nil(t, v)
+	})
+	t.Run("no metadata", func(t *testing.T) {
+		e, err := entryWith(t, nil)
+		require.NoError(t, err)
+		assert.Nil(t, e.Metadata())
+		_, ok := e.Meta("any")
+		assert.False(t, ok)
+	})
+}
