@@ -28,7 +28,7 @@ type View struct {
 
 	// Set only by multi-domain writes (see the package doc).
 	epoch uint64 // the batch that published this View; 0 for single-domain writes
-	prev  *View  // the View this one replaced, read while epoch is uncommitted
+	prev  *View  // the View this one replaced (see withoutHistory), read while epoch is uncommitted
 }
 
 // Key returns the state of key, or nil when it has no candidates.
@@ -104,6 +104,20 @@ func (v *View) withKey(key string, ks *KeyState, delta int) *View {
 	}
 	next.candidates += delta
 	return &next
+}
+
+// withoutHistory returns v, or a copy of v without its prev link, for a batch
+// to keep as the View it replaced. Readers follow prev at most once (see
+// [Set.Load]): the replaced View's epoch was committed before the batch began,
+// so its own prev is never read again, and keeping it would chain every
+// earlier version of a domain that only batches write.
+func (v *View) withoutHistory() *View {
+	if v == nil || v.prev == nil {
+		return v
+	}
+	c := *v
+	c.prev = nil
+	return &c
 }
 
 // insert returns the state of a key after adding e (ks may be nil).

@@ -90,7 +90,7 @@ func (s *Set) RegisterBatch(routes []Route, drafts []*domain.Draft) ([]*domain.E
 	var changes []Change
 	for _, w := range domains {
 		if multi {
-			w.next.epoch, w.next.prev = epoch, w.cur
+			w.next.epoch, w.next.prev = epoch, w.cur.withoutHistory()
 		}
 		s.shards[w.route.Index].publishLocked(w.route, w.t, w.next)
 		for key, old := range w.old {

@@ -1,0 +1,160 @@
+package shard_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oneiric-go/oneiric/domain"
+	"github.com/oneiric-go/oneiric/sequence"
+	"github.com/oneiric-go/oneiric/shard"
+)
+
+// describe renders entries as "key:provider" for readable comparisons.
+func describe(es []*domain.Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Key() + ":" + e.Provider()
+	}
+	return out
+}
+
+func TestNilViewIsEmpty(t *testing.T) {
+	var v *shard.View
+	assert.Equal(t, 0, v.Len())
+	assert.Equal(t, 0, v.Candidates())
+	assert.Nil(t, v.Key("cache"))
+	assert.Empty(t, v.States())
+	assert.Empty(t, v.Active())
+	assert.Empty(t, v.Shadowed())
+}
+
+func TestViewSorting(t *testing.T) {
+	s := shard.NewSet(4, new(sequence.Counter))
+	r := s.Route("adapter")
+	// Registered out of key order, with ranks that differ from
+	// registration order.
+	for _, c := range []struct {
+		key, provider string
+		prio          int
+	}{
+		{"queue", "sqs", 1},
+		{"cache", "memcached", 5},
+		{"queue", "kafka", 9},
+		{"db", "postgres", 0},
+		{"cache", "redis", 7},
+		{"queue", "nats", 3},
+		{"cache", "local", 5}, // ties memcached on priority; later sequence ranks higher
+	} {
+		s.Register(r, draft(t, "adapter", c.key, c.provider, c.prio))
+	}
+	v := s.Load(r)
+	require.NotNil(t, v)
+	assert.Equal(t, 3, v.Len())
+	assert.Equal(t, 7, v.Candidates())
+
+	var keys []string
+	for _, ks := range v.States() {
+		keys = append(keys, ks.Key)
+		assert.Same(t, ks, v.Key(ks.Key))
+		assert.Same(t, ks.Entries[0], ks.Winner())
+	}
+	assert.Equal(t, []string{"cache", "db", "queue"}, keys, "States by key")
+	assert.Equal(t, []string{"cache:redis", "db:postgres", "queue:kafka"}, describe(v.Active()), "Active: winners by key")
+	assert.Equal(t, []string{"cache:local", "cache:memcached", "queue:nats", "queue:sqs"}, describe(v.Shadowed()),
+		"Shadowed: by key, then rank")
+	assert.Equal(t, []string{"cache:redis", "cache:local", "cache:memcached"}, describe(v.Key("cache").Entries))
+}
+
+func TestViewIsImmutable(t *testing.T) {
+	s := shard.NewSet(1, new(sequence.Counter))
+	r := s.Route("adapter")
+	s.Register(r, draft(t, "adapter", "cache", "a", 1))
+	before := s.Load(r)
+	s.Register(r, draft(t, "adapter", "cache", "b", 2))
+	s.Register(r, draft(t, "adapter", "queue", "c", 0))
+	s.Unregister(r, "cache", "a")
+	assert.Equal(t, []string{"cache:a"}, describe(before.Active()), "a View never changes after it is published")
+	assert.Equal(t, 1, before.Candidates())
+	assert.Equal(t, []string{"cache:b", "queue:c"}, describe(s.Load(r).Active()))
+}
+
+func TestEmptiedDomainDisappears(t *testing.T) {
+	s := shard.NewSet(1, new(sequence.Counter))
+	r := s.Route("adapter")
+	s.Register(r, draft(t, "adapter", "cache", "a", 1))
+	n, c := s.Unregister(r, "cache", "a")
+	assert.Equal(t, 1, n)
+	require.NotNil(t, c)
+	assert.Nil(t, c.New)
+	assert.Nil(t, s.Load(r))
+	assert.Empty(t, s.Snapshot(nil))
+}
+
+// TestUncommittedEpochIsHidden stops a multi-domain batch after it has
+// published its Views and before it commits its epoch: readers must see the
+// Views the batch replaced (for a new domain: none), and after the commit all
+// of the batch at once.
+func TestUncommittedEpochIsHidden(t *testing.T) {
+	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
+	first, last := s.Route("first"), s.Route("last")
+	require.NotEqual(t, first.Index, last.Index)
+	before, _ := s.Register(first, draft(t, "first", "cache", "old", 0))
+
+	entries, commit := s.BeginBatchForTest([]shard.Route{first, last}, []*domain.Draft{
+		draft(t, "first", "cache", "new", 0),
+		draft(t, "last", "cache", "new", 0),
+	})
+	require.Len(t, entries, 2)
+	committed := false
+	defer func() {
+		if !committed {
+			commit()
+		}
+	}()
+
+	var v *shard.View
+	mustFinish(t, async(func() { v = s.Load(first) }), "Load during a batch")
+	require.NotNil(t, v)
+	assert.Zero(t, shard.EpochForTest(v), "the published View has an uncommitted epoch: Load returns the previous one")
+	assert.Same(t, before, v.Key("cache").Winner())
+	assert.Equal(t, 1, v.Candidates())
+	mustFinish(t, async(func() { v = s.Load(last) }), "Load during a batch")
+	assert.Nil(t, v, "a domain the batch creates stays invisible until the commit")
+
+	commit()
+	committed = true
+	v = s.Load(first)
+	assert.NotZero(t, shard.EpochForTest(v))
+	assert.Same(t, entries[0], v.Key("cache").Winner())
+	assert.Equal(t, 2, v.Candidates())
+	assert.Same(t, entries[1], s.Load(last).Key("cache").Winner())
+
+	// Snapshot reads under the shard locks, so it never sees a batch half
+	// done; after the commit it sees all of it.
+	snap := s.Snapshot(nil)
+	assert.Same(t, entries[0], snap["first"].Key("cache").Winner())
+	assert.Same(t, entries[1], snap["last"].Key("cache").Winner())
+}
+
+// TestSingleWriteAfterBatchClearsEpoch checks that a single-domain write on
+// top of a batch View publishes a plain View (epoch 0, no history), so that
+// readers need no epoch check for it.
+func TestSingleWriteAfterBatchClearsEpoch(t *testing.T) {
+	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
+	first, last := s.Route("first"), s.Route("last")
+	for i := range 3 {
+		key := fmt.Sprint("k", i)
+		s.RegisterBatch([]shard.Route{first, last}, []*domain.Draft{
+			draft(t, "first", key, "p", 0), draft(t, "last", key, "p", 0),
+		})
+	}
+	require.NotZero(t, shard.EpochForTest(s.Load(first)))
+	s.Register(first, draft(t, "first", "k9", "p", 0))
+	v := s.Load(first)
+	assert.Zero(t, shard.EpochForTest(v))
+	assert.Zero(t, shard.HistoryForTest(v))
+	assert.Equal(t, 4, v.Len())
+}
