@@ -115,6 +115,7 @@ func (s *Set) Route(domain string) Route {
 // none). It takes no lock and allocates nothing.
 func (s *Set) Load(r Route) *View {
 	w := s.committed.Load() // before the View: see the package doc
+	yield()
 	m := s.shards[r.Index].domains.Load()
 	if m == nil {
 		return nil

@@ -21,9 +21,11 @@ type Change struct {
 // key's winner changed, the change.
 func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, *Change) {
 	sh := &s.shards[r.Index]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	t, v := sh.viewLocked(r)
+	stale := sh.staleRead(r) // regtest only: the lost-update bug reads before locking
+	s.lock(r.Index)
+	defer s.unlock(r.Index)
+	t, v := stale.or(sh.viewLocked(r))
+	yield()
 	e := d.Finish(s.seq.Next(), time.Now())
 	old := v.Key(e.Key())
 	ks := old.insert(e, sh.selectionLocked(r.Domain, e.Key()))
@@ -45,8 +47,8 @@ func (s *Set) RegisterBatch(routes []Route, drafts []*domain.Draft) ([]*domain.E
 		multi = multi || r.Domain != routes[0].Domain
 	}
 	if multi {
-		s.batchMu.Lock() // lock order 1
-		defer s.batchMu.Unlock()
+		s.lockBatch() // lock order 1
+		defer s.unlockBatch()
 	}
 	unlock := s.lockShards(idx) // lock order 2
 	defer unlock()
@@ -93,6 +95,7 @@ func (s *Set) RegisterBatch(routes []Route, drafts []*domain.Draft) ([]*domain.E
 			w.next.epoch, w.next.prev = epoch, w.cur.withoutHistory()
 		}
 		s.shards[w.route.Index].publishLocked(w.route, w.t, w.next)
+		yield()
 		for key, old := range w.old {
 			if c := changed(w.route.Domain, key, old, w.next.Key(key)); c != nil {
 				changes = append(changes, *c)
@@ -110,8 +113,8 @@ func (s *Set) RegisterBatch(routes []Route, drafts []*domain.Draft) ([]*domain.E
 // returns how many it removed.
 func (s *Set) Unregister(r Route, key, provider string) (int, *Change) {
 	sh := &s.shards[r.Index]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	s.lock(r.Index)
+	defer s.unlock(r.Index)
 	t, v := sh.viewLocked(r)
 	old := v.Key(key)
 	if old == nil {
@@ -129,8 +132,8 @@ func (s *Set) Unregister(r Route, key, provider string) (int, *Change) {
 // and re-ranks the key's candidates at once.
 func (s *Set) Select(r Route, key, provider string) *Change {
 	sh := &s.shards[r.Index]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	s.lock(r.Index)
+	defer s.unlock(r.Index)
 	if provider == "" {
 		if m := sh.sel[r.Domain]; m != nil {
 			delete(m, key)
@@ -161,6 +164,9 @@ func (s *Set) Select(r Route, key, provider string) *Change {
 // candidates, or of every domain when routes is nil, read under the locks of
 // the shards involved so that the Views form one consistent cut.
 func (s *Set) Snapshot(routes []Route) map[string]*View {
+	if torn, ok := s.tornSnapshot(routes); ok { // regtest only: the torn-snapshot bug
+		return torn
+	}
 	out := map[string]*View{}
 	if routes == nil {
 		all := make([]int, len(s.shards))
@@ -190,6 +196,7 @@ func (s *Set) Snapshot(routes []Route) map[string]*View {
 		if _, v := s.shards[r.Index].viewLocked(r); v.Len() > 0 {
 			out[r.Domain] = v
 		}
+		yield()
 	}
 	return out
 }
@@ -202,13 +209,42 @@ func (s *Set) lockShards(idx []int) func() {
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
 	for _, i := range idx {
-		s.shards[i].mu.Lock()
+		s.lock(i)
 	}
 	return func() {
 		for j := len(idx) - 1; j >= 0; j-- {
-			s.shards[idx[j]].mu.Unlock()
+			s.unlock(idx[j])
 		}
 	}
+}
+
+// batchLock stands for the batch mutex in lock-order checks: it comes before
+// every shard.
+const batchLock = -1
+
+// lock takes shard i's mutex. Every shard lock is taken here, so that a
+// regtest build can check the lock order (package doc) on each acquisition.
+func (s *Set) lock(i int) {
+	lockOrderAcquire(s, i)
+	s.shards[i].mu.Lock()
+}
+
+// unlock releases shard i's mutex.
+func (s *Set) unlock(i int) {
+	s.shards[i].mu.Unlock()
+	lockOrderRelease(s, i)
+}
+
+// unlockBatch releases the batch mutex.
+func (s *Set) unlockBatch() {
+	s.batchMu.Unlock()
+	lockOrderRelease(s, batchLock)
+}
+
+// lockBatch takes the batch mutex, lock order 1.
+func (s *Set) lockBatch() {
+	lockOrderAcquire(s, batchLock)
+	s.batchMu.Lock()
 }
 
 // viewLocked returns the routed domain's table (nil if none) and current View.
