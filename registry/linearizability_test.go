@@ -73,10 +73,12 @@ type linState struct {
 }
 
 func (c linCand) hash() uint64 {
-	return xxhash.Sum64String(c.domain+"/"+c.key+"/"+c.provider+"/"+strconv.Itoa(c.prio)+"/"+strconv.FormatUint(c.seq, 10))
+	return xxhash.Sum64String(c.domain + "/" + c.key + "/" + c.provider + "/" + strconv.Itoa(c.prio) + "/" + strconv.FormatUint(c.seq, 10))
 }
 
-func (x linSel) hash() uint64 { return xxhash.Sum64String("sel:" + x.domain + "/" + x.key + "=" + x.provider) }
+func (x linSel) hash() uint64 {
+	return xxhash.Sum64String("sel:" + x.domain + "/" + x.key + "=" + x.provider)
+}
 
 // seal recomputes the state's id.
 func (s linState) seal() linState {
@@ -560,4 +562,3 @@ func linHistories() int {
 	}
 	return 200
 }
-
