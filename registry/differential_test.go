@@ -255,6 +255,9 @@ func diffEntryFull(got, want *registry.Entry) string {
 	if !reflect.DeepEqual(got.Metadata(), want.Metadata()) {
 		return fmt.Sprintf("entry %s: metadata %v, want %v", fmtEntry(got), got.Metadata(), want.Metadata())
 	}
+	if got.Factory() != want.Factory() { // the tests use only comparable factories
+		return fmt.Sprintf("entry %s: factory %v, want %v", fmtEntry(got), got.Factory(), want.Factory())
+	}
 	if got.RegisteredAt().Location() != time.UTC {
 		return fmt.Sprintf("entry %s: registration time %v is not UTC", fmtEntry(got), got.RegisteredAt())
 	}
@@ -619,7 +622,13 @@ func diffSnapshot(s *registry.Snapshot, want map[model.Addr][]*registry.Entry) e
 			return fmt.Errorf("ListShadowed(%q): %s", trunc(d), diff)
 		}
 		for _, k := range testKeys {
-			es := want[model.Addr{Domain: d, Key: k}]
+			es, held := want[model.Addr{Domain: d, Key: k}]
+			if !held {
+				if e, ok := s.Resolve(d, k); ok {
+					return fmt.Errorf("Resolve(%q, %q) = %s, want none", trunc(d), trunc(k), fmtEntry(e))
+				}
+				continue
+			}
 			x := s.Explain(d, k)
 			got := make([]*registry.Entry, len(x.Ordered))
 			for i, r := range x.Ordered {
@@ -683,13 +692,10 @@ func (h *harness) check() error {
 		active, shadowed := h.r.ListActive(d), h.r.ListShadowed(d)
 		var wantActive, wantShadowed []*registry.Entry
 		for _, k := range testKeys {
-			if err := h.explain(d, k, nil); err != nil {
-				return err
-			}
-			if err := h.resolve(d, k, nil); err != nil {
-				return err
-			}
 			x := h.r.Explain(d, k)
+			if diff := diffExplanation(x, h.m.Explain(d, k, explain.Query{})); diff != "" {
+				return fmt.Errorf("Explain(%q, %q): %s", trunc(d), trunc(k), diff)
+			}
 			for i, r := range x.Ordered {
 				e := r.Entry
 				if e.Domain() != d || e.Key() != k {
@@ -711,6 +717,9 @@ func (h *harness) check() error {
 				}
 			}
 			w, ok := h.r.Resolve(d, k)
+			if mw, mok := h.m.Resolve(d, k, explain.Query{}); ok != mok || diffEntry(w, mw) != "" {
+				return fmt.Errorf("Resolve(%q, %q) = %s, %v; model %s, %v", trunc(d), trunc(k), fmtEntry(w), ok, fmtEntry(mw), mok)
+			}
 			if ok != (len(x.Ordered) > 0) {
 				return fmt.Errorf("Resolve(%q, %q) found=%v with %d candidates", trunc(d), trunc(k), ok, len(x.Ordered))
 			}
