@@ -39,8 +39,8 @@ func (r *Registry) RegisterPackage(pkg, path string, cs []Candidate, priority *i
 		drafts[i], routes[i] = d, r.set.Route(c.Domain)
 	}
 	entries, changes := r.set.RegisterBatch(routes, drafts)
-	for i := range changes {
-		r.logChange(&changes[i])
+	for _, c := range changes {
+		r.logChange(c)
 	}
 	if entries == nil {
 		entries = []*Entry{}

@@ -69,7 +69,7 @@ func (r *Registry) Register(c Candidate) (*Entry, error) {
 		return nil, fmt.Errorf("cannot register %q/%q: %w", c.Domain, c.Key, err)
 	}
 	e, ch := r.set.Register(r.set.Route(c.Domain), d)
-	if ch != nil {
+	if ch.Changed() {
 		r.logChange(ch)
 	}
 	return e, nil
@@ -85,7 +85,7 @@ func (r *Registry) Unregister(domainName, key, provider string) int {
 		return 0
 	}
 	n, ch := r.set.Unregister(r.set.Route(domainName), key, provider)
-	if ch != nil {
+	if ch.Changed() {
 		r.logChange(ch)
 	}
 	return n
@@ -100,7 +100,7 @@ func (r *Registry) Select(domainName, key, provider string) error {
 	if err := domain.CheckAddress(domainName, key, provider); err != nil {
 		return fmt.Errorf("cannot select %q for %q/%q: %w", provider, domainName, key, err)
 	}
-	if ch := r.set.Select(r.set.Route(domainName), key, provider); ch != nil {
+	if ch := r.set.Select(r.set.Route(domainName), key, provider); ch.Changed() {
 		r.logChange(ch)
 	}
 	return nil
@@ -117,7 +117,7 @@ func (r *Registry) Shards() int { return r.set.Len() }
 
 // logChange reports a winner change at Debug level. It runs after every lock
 // is released; a handler that panics is recovered and counted.
-func (r *Registry) logChange(c *shard.Change) {
+func (r *Registry) logChange(c shard.Change) {
 	defer r.contain()
 	ctx := context.Background()
 	if !r.logger.Enabled(ctx, slog.LevelDebug) {

@@ -33,27 +33,27 @@ func RequireAny(caps ...string) ResolveOption {
 // candidate that qualifies. It takes no lock and, without options, allocates
 // nothing.
 func (r *Registry) Resolve(domain, key string, opts ...ResolveOption) (*Entry, bool) {
-	return resolveIn(r.set.Load(r.set.Route(domain)), key, opts)
+	return resolveIn(r.set.Lookup(r.set.Route(domain), key), opts)
 }
 
 // Explain returns every candidate of (domain, key) that qualifies under opts,
 // in rank order with scores and reasons, the first marked selected. It takes
 // no lock.
 func (r *Registry) Explain(domain, key string, opts ...ResolveOption) *explain.Explanation {
-	return explainIn(r.set.Load(r.set.Route(domain)), domain, key, opts)
+	return explainIn(r.set.Lookup(r.set.Route(domain), key), domain, key, opts)
 }
 
 // ListActive returns the winner of every key of domain, sorted by key. Its cost
 // is proportional to the domain's size; it takes no lock and sees one
 // consistent version of the domain.
 func (r *Registry) ListActive(domain string) []*Entry {
-	return r.set.Load(r.set.Route(domain)).Active()
+	return r.set.View(r.set.Route(domain)).Active()
 }
 
 // ListShadowed returns every candidate of domain that is not its key's winner,
 // by key, then rank. Like ListActive it takes no lock.
 func (r *Registry) ListShadowed(domain string) []*Entry {
-	return r.set.Load(r.set.Route(domain)).Shadowed()
+	return r.set.View(r.set.Route(domain)).Shadowed()
 }
 
 func query(opts []ResolveOption) explain.Query {
@@ -66,8 +66,7 @@ func query(opts []ResolveOption) explain.Query {
 	return q
 }
 
-func resolveIn(v *shard.View, key string, opts []ResolveOption) (*Entry, bool) {
-	ks := v.Key(key)
+func resolveIn(ks *shard.KeyState, opts []ResolveOption) (*Entry, bool) {
 	if ks == nil {
 		return nil, false
 	}
@@ -78,9 +77,8 @@ func resolveIn(v *shard.View, key string, opts []ResolveOption) (*Entry, bool) {
 	return explain.Best(ks.Entries, ks.Selected, &q)
 }
 
-func explainIn(v *shard.View, domain, key string, opts []ResolveOption) *explain.Explanation {
+func explainIn(ks *shard.KeyState, domain, key string, opts []ResolveOption) *explain.Explanation {
 	q := query(opts)
-	ks := v.Key(key)
 	if ks == nil {
 		return &explain.Explanation{Domain: domain, Key: key, Ordered: []explain.Rank{}}
 	}

@@ -16,8 +16,8 @@ type Snapshot struct {
 
 // Snapshot returns a consistent view of the named domains, or of every domain
 // when none is named. It locks the shards involved, in ascending order, only
-// long enough to read one pointer per domain: its cost is proportional to the
-// number of domains read, not to their size.
+// long enough to collect the current state of each key: its cost is
+// proportional to the number of keys read.
 func (r *Registry) Snapshot(domains ...string) *Snapshot {
 	var routes []shard.Route
 	if len(domains) > 0 {
@@ -31,12 +31,12 @@ func (r *Registry) Snapshot(domains ...string) *Snapshot {
 
 // Resolve is [Registry.Resolve] on the snapshot.
 func (s *Snapshot) Resolve(domain, key string, opts ...ResolveOption) (*Entry, bool) {
-	return resolveIn(s.views[domain], key, opts)
+	return resolveIn(s.views[domain].Key(key), opts)
 }
 
 // Explain is [Registry.Explain] on the snapshot.
 func (s *Snapshot) Explain(domain, key string, opts ...ResolveOption) *explain.Explanation {
-	return explainIn(s.views[domain], domain, key, opts)
+	return explainIn(s.views[domain].Key(key), domain, key, opts)
 }
 
 // ListActive is [Registry.ListActive] on the snapshot.

@@ -1,24 +1,31 @@
 // Package shard stores the registry's candidates: domains hashed onto a
-// power-of-two array of shards, each shard with one writer lock and an
-// atomically published index of its domains, each domain an immutable [View]
-// of its keys.
+// power-of-two array of shards, each shard with one writer lock, an index of
+// its keys for lock-free lookups, and a table per domain for listings.
 //
 // # Reads
 //
-// Readers take no lock. A read loads the shard's domain index and the
-// domain's current [View] with atomic loads; a View and everything it points
-// to is immutable, so the reader sees one consistent version of the domain
-// however long it keeps it. Writers build a new View (sharing every untouched
-// part with the old one) and publish it with one atomic store.
+// Every key has a stable slot holding an atomic pointer to its [KeyState]:
+// the key's candidates in rank order, immutable once published. A writer
+// builds the next KeyState and publishes it with one atomic store. Lookup
+// finds the slot through the shard's key index, a persistent hash trie keyed
+// by (domain, key) that is replaced, under the lock, only when a key appears
+// or disappears; it takes no lock and allocates nothing.
 //
-// Writes that change several domains at once (a batch whose candidates span
-// domains) must become visible together. They are serialised by the set's
-// batch mutex and numbered with an epoch; every View they publish carries that
-// epoch and a link to the View it replaced. The epoch is committed, with one
-// atomic store, only after every View is in place. A reader loads the
-// committed epoch before the View and, if the View's epoch is newer, reads the
-// previous View instead. So a reader sees all of a batch or none of it, and it
-// never waits.
+// A read of a whole domain ([Set.View]) must see one version of all its keys.
+// Each domain's table has a sequence lock: a writer makes its version odd
+// before it changes any of the domain's keys and even after. A reader that
+// finds the same even version before and after collecting the states saw one
+// version; otherwise it tries again, and after a few failed attempts (only a
+// writer of that very domain can make it fail) it reads under the shard lock.
+//
+// Writes that change several keys at once (a batch whose candidates span keys
+// or domains) must become visible together, to Lookup too. They are
+// serialised by the set's batch mutex and numbered with an epoch; every
+// KeyState they publish carries that epoch and a link to the state it
+// replaced. The epoch is committed, with one atomic store, only after every
+// state is in place. A reader loads the committed epoch before the state
+// and, if the state's epoch is newer, reads the previous state instead. So a
+// reader sees all of a batch or none of it, and it never waits.
 //
 // # Lock order
 //
@@ -35,7 +42,8 @@
 // holds, which would need some goroutine to wait for a lock that comes before
 // one it holds. So no deadlock is possible. Single-domain writes take one
 // shard mutex; Snapshot and Domains take the shard mutexes they need in
-// ascending order and never the batch mutex.
+// ascending order and never the batch mutex; a domain read that falls back
+// to locking takes its one shard mutex.
 //
 // No lock is held while code outside this module runs: this package calls no
 // callback, and the registry logs and calls hooks only after unlocking.

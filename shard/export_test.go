@@ -33,11 +33,11 @@ func (s *Set) LockBatchForTest() (unlock func()) {
 // LockShardsForTest is the lock-order helper lockShards.
 func (s *Set) LockShardsForTest(idx []int) (unlock func()) { return s.lockShards(idx) }
 
-// BeginBatchForTest does what RegisterBatch does for a multi-domain batch of
-// one draft per domain (routes must name distinct domains), up to and not
-// including the commit of its epoch: every View is published, and the batch
-// mutex and the shard mutexes stay locked. commit stores the epoch and
-// unlocks, as RegisterBatch does.
+// BeginBatchForTest does what RegisterBatch does for a batch of one draft
+// per key (routes and keys must name distinct keys), up to and not including
+// the commit of its epoch: every state is published, and the batch mutex and
+// the shard mutexes stay locked. commit stores the epoch and unlocks, as
+// RegisterBatch does.
 func (s *Set) BeginBatchForTest(routes []Route, drafts []*domain.Draft) (entries []*domain.Entry, commit func()) {
 	s.batchMu.Lock()
 	idx := make([]int, len(routes))
@@ -51,12 +51,13 @@ func (s *Set) BeginBatchForTest(routes []Route, drafts []*domain.Draft) (entries
 	for i, d := range drafts {
 		r := routes[i]
 		sh := &s.shards[r.Index]
-		t, v := sh.viewLocked(r)
+		t, sl := sh.slotLocked(r, d.Key())
+		old := sl.load()
 		e := d.Finish(first+uint64(i), time.Now())
 		entries = append(entries, e)
-		next := v.withKey(e.Key(), v.Key(e.Key()).insert(e, sh.selectionLocked(r.Domain, e.Key())), 1)
-		next.epoch, next.prev = epoch, v
-		sh.publishLocked(r, t, next)
+		next := old.insert(e, sh.selectionLocked(r.Domain, d.Key()))
+		next.epoch, next.prev = epoch, old.withoutHistory()
+		sh.installLocked(r, t, sl, d.Key(), next, 1)
 	}
 	return entries, func() {
 		s.committed.Store(epoch)
@@ -65,17 +66,17 @@ func (s *Set) BeginBatchForTest(routes []Route, drafts []*domain.Draft) (entries
 	}
 }
 
-// EpochForTest returns the batch epoch that published v (0 for a
-// single-domain write).
-func EpochForTest(v *View) uint64 { return v.epoch }
+// EpochForTest returns the batch epoch that published ks (0 for a write of
+// one key).
+func EpochForTest(ks *KeyState) uint64 { return ks.epoch }
 
-// HistoryForTest returns how many earlier Views v keeps reachable through its
-// prev links.
-func HistoryForTest(v *View) int {
+// HistoryForTest returns how many earlier states ks keeps reachable through
+// its prev links.
+func HistoryForTest(ks *KeyState) int {
 	n := 0
-	for v != nil && v.prev != nil {
+	for ks != nil && ks.prev != nil {
 		n++
-		v = v.prev
+		ks = ks.prev
 	}
 	return n
 }

@@ -35,26 +35,26 @@ func yield() { runtime.Gosched() }
 
 type stale struct {
 	ok bool
-	t  *table
-	v  *View
+	ks *KeyState
 }
 
-// staleRead is the lost-update bug: it reads the View without the lock, so
-// that two concurrent writers both build on the same version.
-func (sh *Shard) staleRead(r Route) stale {
+// staleRead is the lost-update bug: it reads the key's state without the
+// lock, so that two concurrent writers both build on the same version.
+func (sh *Shard) staleRead(r Route, key string) stale {
 	if !Bugs.LostUpdate.Load() {
 		return stale{}
 	}
-	t, v := sh.viewLocked(r)
+	_, sl := sh.slotLocked(r, key)
+	ks := sl.load()
 	runtime.Gosched()
-	return stale{ok: true, t: t, v: v}
+	return stale{ok: true, ks: ks}
 }
 
-func (st stale) or(t *table, v *View) (*table, *View) {
+func (st stale) or(ks *KeyState) *KeyState {
 	if st.ok {
-		return st.t, st.v
+		return st.ks
 	}
-	return t, v
+	return ks
 }
 
 // tornSnapshot is the torn-snapshot bug: it reads each shard under its own
@@ -67,13 +67,7 @@ func (s *Set) tornSnapshot(routes []Route) (map[string]*View, bool) {
 	if routes == nil {
 		for i := range s.shards {
 			s.lock(i)
-			if m := s.shards[i].domains.Load(); m != nil {
-				for name, t := range m.All() {
-					if v := t.root.Load(); v.Len() > 0 {
-						out[name] = v
-					}
-				}
-			}
+			s.shardViewsLocked(i, s.committed.Load(), out)
 			s.unlock(i)
 			yield()
 		}
@@ -81,8 +75,8 @@ func (s *Set) tornSnapshot(routes []Route) (map[string]*View, bool) {
 	}
 	for _, r := range routes {
 		s.lock(r.Index)
-		if _, v := s.shards[r.Index].viewLocked(r); v.Len() > 0 {
-			out[r.Domain] = v
+		for d, v := range s.viewsLocked([]Route{r}) {
+			out[d] = v
 		}
 		s.unlock(r.Index)
 		yield()

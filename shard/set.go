@@ -25,44 +25,63 @@ const (
 )
 
 // Set is the registry's array of shards, a power of two long, with the batch
-// mutex and the epoch that make multi-domain writes atomic for readers (see
-// the package doc). It is safe for concurrent use and must not be copied.
+// mutex and the epoch that make multi-key writes atomic for readers (see the
+// package doc). It is safe for concurrent use and must not be copied.
 type Set struct {
 	shards []Shard
 	shift  uint                // 64 - log2(len(shards)): a domain's shard is hash >> shift
 	hash   func(string) uint64 // domain hash; xxhash unless a test replaces it
 	seq    *sequence.Counter   // hands out every entry's sequence number
 
-	batchMu   sync.Mutex    // serialises multi-domain writers; lock order 1 (package doc)
+	batchMu   sync.Mutex    // serialises multi-key writers; lock order 1 (package doc)
 	epoch     uint64        // last batch epoch handed out; guarded by batchMu
-	committed atomic.Uint64 // last batch epoch whose Views are all published
+	committed atomic.Uint64 // last batch epoch whose states are all published
 }
+
+// Addr is a (domain, key) pair: the key of a shard's key index.
+type Addr struct{ Domain, Key string }
 
 // Shard is one lock and the domains hashed to it.
 type Shard struct {
 	// mu is taken by every writer of this shard's domains and selections, and
-	// by Snapshot and Domains; readers never take it. Lock order 2 (package
-	// doc): with other shards, in ascending index.
+	// by Snapshot and Domains; readers never take it, but for the fallback
+	// of a domain read that keeps losing races with writers. Lock order 2
+	// (package doc): with other shards, in ascending index.
 	mu sync.Mutex
-	// domains maps each domain that has candidates (or, after a batch, had
-	// them) to its table. Loaded without a lock; replaced only under mu.
-	domains atomic.Pointer[trie.Map[*table]]
+	// keys indexes every key of the shard's domains by (domain, key), for
+	// Resolve: one lookup from shard to key. Loaded without a lock; replaced
+	// under mu when a key appears or disappears.
+	keys atomic.Pointer[trie.Map[Addr, *slot]]
+	// domains maps each domain that has keys to its table. Loaded without a
+	// lock; replaced under mu when a domain appears or disappears.
+	domains atomic.Pointer[trie.Map[string, *table]]
 	// sel holds the selections of this shard's domains: domain → key →
 	// provider. Guarded by mu.
 	sel map[string]map[string]string
 
-	_ [cacheLine - unsafe.Sizeof(sync.Mutex{}) - 2*unsafe.Sizeof(uintptr(0))]byte
+	_ [cacheLine - unsafe.Sizeof(sync.Mutex{}) - 3*unsafe.Sizeof(uintptr(0))]byte
 }
 
 // cacheLine is the size of a shard: one x86-64 or arm64 cache line, so that
 // writers on neighbouring shards do not contend for the same line.
 const cacheLine = 64
 
-// table is the stable home of one domain within its shard: its name and the
-// atomic pointer to its current View.
+// table is one domain within its shard.
 type table struct {
-	name string
-	root atomic.Pointer[View] // loaded without a lock; stored only under the shard's mu
+	// version is a sequence lock: writers (holding the shard's mu) make it
+	// odd before they change any of the domain's keys and even after, so a
+	// reader of several keys can tell whether it saw one version.
+	version atomic.Uint64
+	// keys maps the domain's keys to their slots. Loaded without a lock;
+	// replaced under the shard's mu when a key appears or disappears.
+	keys atomic.Pointer[trie.Map[string, *slot]]
+	// candidates counts the domain's entries. Guarded by the shard's mu.
+	candidates int
+}
+
+// slot is the stable home of one key: the pointer to its current state.
+type slot struct {
+	state atomic.Pointer[KeyState] // loaded without a lock; stored under the shard's mu; nil once removed
 }
 
 // Option configures a Set.
@@ -111,22 +130,8 @@ func (s *Set) Route(domain string) Route {
 	return Route{Domain: domain, Hash: h, Index: int(h >> s.shift)}
 }
 
-// Load returns the current View of the routed domain (nil when it has
-// none). It takes no lock and allocates nothing.
-func (s *Set) Load(r Route) *View {
-	w := s.committed.Load() // before the View: see the package doc
-	yield()
-	m := s.shards[r.Index].domains.Load()
-	if m == nil {
-		return nil
-	}
-	t, ok := m.Get(r.Hash, r.Domain)
-	if !ok {
-		return nil
-	}
-	v := t.root.Load()
-	if v != nil && v.epoch > w {
-		v = v.prev
-	}
-	return v
+// keyHash is the hash of (r.Domain, key) in a shard's key index. The shard's
+// domains share the top bits of their hash, which the index does not use.
+func keyHash(r Route, key string) uint64 {
+	return trie.Hash(key) ^ r.Hash*0x9e3779b97f4a7c15
 }

@@ -193,8 +193,9 @@ func waitHeld(t *testing.T, s *shard.Set, i int) {
 }
 
 // TestReadersNeverWaitForWriters holds the write locks a writer would hold and
-// checks that lock-free reads still return: Load of a domain whose shard is
-// locked, of a domain on another shard, while the batch mutex is held too.
+// checks that lock-free reads still return: Lookup of a key whose shard is
+// locked, View of a domain on another shard, while the batch mutex is held
+// too.
 // Writers of other shards do not wait either.
 func TestReadersNeverWaitForWriters(t *testing.T) {
 	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
@@ -205,15 +206,18 @@ func TestReadersNeverWaitForWriters(t *testing.T) {
 
 	unlockBatch := s.LockBatchForTest()
 	unlockShard := s.LockShardForTest(first.Index)
+	var ks *shard.KeyState
+	mustFinish(t, async(func() { ks = s.Lookup(first, "cache") }), "Lookup of a key whose shard is locked")
+	require.NotNil(t, ks)
+	assert.Same(t, e, ks.Winner())
 	var got *shard.View
-	mustFinish(t, async(func() { got = s.Load(first) }), "Load of a domain whose shard is locked")
-	require.NotNil(t, got)
-	assert.Same(t, e, got.Key("cache").Winner())
-	mustFinish(t, async(func() { got = s.Load(last) }), "Load of a domain on another shard")
+	mustFinish(t, async(func() { got = s.View(first) }), "View of a domain whose shard is locked")
+	assert.Equal(t, 1, got.Len())
+	mustFinish(t, async(func() { got = s.View(last) }), "View of a domain on another shard")
 	assert.Equal(t, 1, got.Len())
 	mustFinish(t, async(func() { s.Register(last, draft(t, "last", "queue", "kafka", 1)) }),
 		"Register on a shard that is not locked")
-	assert.Equal(t, 2, s.Load(last).Len())
+	assert.Equal(t, 2, s.View(last).Len())
 	unlockShard()
 	unlockBatch()
 
@@ -236,36 +240,35 @@ func TestReadersNeverWaitForWriters(t *testing.T) {
 	}
 	reads := async(func() {
 		for range 2000 {
-			if v := s.Load(first); v.Key("cache") == nil {
-				t.Error("Load lost the domain while its shard was locked")
+			if s.Lookup(first, "cache") == nil || s.View(first).Key("cache") == nil {
+				t.Error("a read lost the domain while its shard was locked")
 				return
 			}
 		}
 	})
-	mustFinish(t, reads, "2000 Loads while writers take the shard lock")
+	mustFinish(t, reads, "2000 reads while writers take the shard lock")
 	close(stop)
 	wg.Wait()
 }
 
-// TestRegisterBatchHistoryIsBounded checks that a View published by a batch
-// keeps at most the one View it replaced: readers follow prev at most once,
-// so keeping a longer chain would only retain every earlier version of a
-// domain that is written by batches alone.
+// TestRegisterBatchHistoryIsBounded checks that a state published by a
+// batch keeps at most the one state it replaced: readers follow prev at most
+// once, so keeping a longer chain would only retain every earlier version of
+// a key that is written by batches alone.
 func TestRegisterBatchHistoryIsBounded(t *testing.T) {
 	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
 	routes := []shard.Route{s.Route("first"), s.Route("last")}
-	for i := range 50 {
-		key := fmt.Sprint("k", i)
+	for range 50 {
 		entries, _ := s.RegisterBatch(routes, []*domain.Draft{
-			draft(t, "first", key, "p", 0), draft(t, "last", key, "p", 0),
+			draft(t, "first", "k", "p", 0), draft(t, "last", "k", "p", 0),
 		})
 		require.Len(t, entries, 2)
 	}
 	for _, r := range routes {
-		v := s.Load(r)
-		require.Equal(t, 50, v.Len(), r.Domain)
-		assert.NotZero(t, shard.EpochForTest(v), "%s: last write was a batch", r.Domain)
-		assert.LessOrEqual(t, shard.HistoryForTest(v), 1, "%s: a batch View must not keep a chain of old Views", r.Domain)
+		ks := s.Lookup(r, "k")
+		require.Len(t, ks.Entries, 50, r.Domain)
+		assert.NotZero(t, shard.EpochForTest(ks), "%s: last write was a batch", r.Domain)
+		assert.LessOrEqual(t, shard.HistoryForTest(ks), 1, "%s: a batch state must not keep a chain of old states", r.Domain)
 	}
 }
 

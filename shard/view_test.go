@@ -50,15 +50,16 @@ func TestViewSorting(t *testing.T) {
 	} {
 		s.Register(r, draft(t, "adapter", c.key, c.provider, c.prio))
 	}
-	v := s.Load(r)
+	v := s.View(r)
 	require.NotNil(t, v)
 	assert.Equal(t, 3, v.Len())
 	assert.Equal(t, 7, v.Candidates())
 
 	var keys []string
 	for _, ks := range v.States() {
-		keys = append(keys, ks.Key)
-		assert.Same(t, ks, v.Key(ks.Key))
+		keys = append(keys, ks.Key())
+		assert.Same(t, ks, v.Key(ks.Key()))
+		assert.Same(t, ks, s.Lookup(r, ks.Key()))
 		assert.Same(t, ks.Entries[0], ks.Winner())
 	}
 	assert.Equal(t, []string{"cache", "db", "queue"}, keys, "States by key")
@@ -72,13 +73,13 @@ func TestViewIsImmutable(t *testing.T) {
 	s := shard.NewSet(1, new(sequence.Counter))
 	r := s.Route("adapter")
 	s.Register(r, draft(t, "adapter", "cache", "a", 1))
-	before := s.Load(r)
+	before := s.View(r)
 	s.Register(r, draft(t, "adapter", "cache", "b", 2))
 	s.Register(r, draft(t, "adapter", "queue", "c", 0))
 	s.Unregister(r, "cache", "a")
 	assert.Equal(t, []string{"cache:a"}, describe(before.Active()), "a View never changes after it is published")
 	assert.Equal(t, 1, before.Candidates())
-	assert.Equal(t, []string{"cache:b", "queue:c"}, describe(s.Load(r).Active()))
+	assert.Equal(t, []string{"cache:b", "queue:c"}, describe(s.View(r).Active()))
 }
 
 func TestEmptiedDomainDisappears(t *testing.T) {
@@ -87,16 +88,17 @@ func TestEmptiedDomainDisappears(t *testing.T) {
 	s.Register(r, draft(t, "adapter", "cache", "a", 1))
 	n, c := s.Unregister(r, "cache", "a")
 	assert.Equal(t, 1, n)
-	require.NotNil(t, c)
+	require.True(t, c.Changed())
 	assert.Nil(t, c.New)
-	assert.Nil(t, s.Load(r))
+	assert.Nil(t, s.View(r))
+	assert.Nil(t, s.Lookup(r, "cache"))
 	assert.Empty(t, s.Snapshot(nil))
 }
 
-// TestUncommittedEpochIsHidden stops a multi-domain batch after it has
-// published its Views and before it commits its epoch: readers must see the
-// Views the batch replaced (for a new domain: none), and after the commit all
-// of the batch at once.
+// TestUncommittedEpochIsHidden stops a batch across two domains after it
+// has published its states and before it commits its epoch: readers must see
+// the states the batch replaced (for a new key: none), and after the commit
+// all of the batch at once.
 func TestUncommittedEpochIsHidden(t *testing.T) {
 	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
 	first, last := s.Route("first"), s.Route("last")
@@ -115,22 +117,26 @@ func TestUncommittedEpochIsHidden(t *testing.T) {
 		}
 	}()
 
+	var ks *shard.KeyState
+	mustFinish(t, async(func() { ks = s.Lookup(first, "cache") }), "Lookup during a batch")
+	require.NotNil(t, ks)
+	assert.Zero(t, shard.EpochForTest(ks), "the published state has an uncommitted epoch: Lookup returns the previous one")
+	assert.Same(t, before, ks.Winner())
 	var v *shard.View
-	mustFinish(t, async(func() { v = s.Load(first) }), "Load during a batch")
-	require.NotNil(t, v)
-	assert.Zero(t, shard.EpochForTest(v), "the published View has an uncommitted epoch: Load returns the previous one")
-	assert.Same(t, before, v.Key("cache").Winner())
+	mustFinish(t, async(func() { v = s.View(first) }), "View during a batch")
 	assert.Equal(t, 1, v.Candidates())
-	mustFinish(t, async(func() { v = s.Load(last) }), "Load during a batch")
+	mustFinish(t, async(func() { ks = s.Lookup(last, "cache") }), "Lookup during a batch")
+	assert.Nil(t, ks, "a key the batch creates stays invisible until the commit")
+	mustFinish(t, async(func() { v = s.View(last) }), "View during a batch")
 	assert.Nil(t, v, "a domain the batch creates stays invisible until the commit")
 
 	commit()
 	committed = true
-	v = s.Load(first)
-	assert.NotZero(t, shard.EpochForTest(v))
-	assert.Same(t, entries[0], v.Key("cache").Winner())
-	assert.Equal(t, 2, v.Candidates())
-	assert.Same(t, entries[1], s.Load(last).Key("cache").Winner())
+	ks = s.Lookup(first, "cache")
+	assert.NotZero(t, shard.EpochForTest(ks))
+	assert.Same(t, entries[0], ks.Winner())
+	assert.Equal(t, 2, s.View(first).Candidates())
+	assert.Same(t, entries[1], s.Lookup(last, "cache").Winner())
 
 	// Snapshot reads under the shard locks, so it never sees a batch half
 	// done; after the commit it sees all of it.
@@ -139,8 +145,8 @@ func TestUncommittedEpochIsHidden(t *testing.T) {
 	assert.Same(t, entries[1], snap["last"].Key("cache").Winner())
 }
 
-// TestSingleWriteAfterBatchClearsEpoch checks that a single-domain write on
-// top of a batch View publishes a plain View (epoch 0, no history), so that
+// TestSingleWriteAfterBatchClearsEpoch checks that a write of one key on top
+// of a batch state publishes a plain state (epoch 0, no history), so that
 // readers need no epoch check for it.
 func TestSingleWriteAfterBatchClearsEpoch(t *testing.T) {
 	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
@@ -151,10 +157,11 @@ func TestSingleWriteAfterBatchClearsEpoch(t *testing.T) {
 			draft(t, "first", key, "p", 0), draft(t, "last", key, "p", 0),
 		})
 	}
-	require.NotZero(t, shard.EpochForTest(s.Load(first)))
-	s.Register(first, draft(t, "first", "k9", "p", 0))
-	v := s.Load(first)
-	assert.Zero(t, shard.EpochForTest(v))
-	assert.Zero(t, shard.HistoryForTest(v))
-	assert.Equal(t, 4, v.Len())
+	require.NotZero(t, shard.EpochForTest(s.Lookup(first, "k0")))
+	s.Register(first, draft(t, "first", "k0", "q", 0))
+	ks := s.Lookup(first, "k0")
+	assert.Zero(t, shard.EpochForTest(ks))
+	assert.Zero(t, shard.HistoryForTest(ks))
+	assert.Len(t, ks.Entries, 2)
+	assert.Equal(t, 3, s.View(first).Len())
 }

@@ -1,5 +1,5 @@
-// Package trie is a persistent (immutable) hash array mapped trie from string
-// keys to values. Every update returns a new [Map] that shares all untouched
+// Package trie is a persistent (immutable) hash array mapped trie from
+// comparable keys to values. Every update returns a new [Map] that shares all untouched
 // nodes with the old one, so a Map published through an atomic pointer can be
 // read by any number of goroutines without a lock while a writer builds the
 // next version.
@@ -9,7 +9,8 @@
 // nodes of at most 32 slots). Lookups allocate nothing.
 //
 // Keys are hashed by the caller (see [Hash]) so that a hash computed once can
-// route a shard and index its trie. Each level consumes 5 bits of the hash,
+// route a shard and index its trie, and so that composite keys (a struct of
+// two strings) need no concatenation. Each level consumes 5 bits of the hash,
 // lowest first; keys whose 64 bits collide share a collision node.
 package trie
 
@@ -20,7 +21,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-// Hash returns the hash that a Map expects for key.
+// Hash returns the hash of a string key.
 func Hash(key string) uint64 { return xxhash.Sum64String(key) }
 
 const (
@@ -29,31 +30,31 @@ const (
 	maxShift  = 64 // at this shift the hash is used up: collision node
 )
 
-// Map is an immutable map from string keys to values of type V. The zero Map
+// Map is an immutable map from keys of type K to values of type V. The zero Map
 // is empty and ready to use. Maps are values: copying one is cheap and safe.
-type Map[V any] struct {
-	root *node[V]
+type Map[K comparable, V any] struct {
+	root *node[K, V]
 	size int
 }
 
-type node[V any] struct {
-	bitmap uint32    // which of the 32 slots are present (unused in collision nodes)
-	slots  []slot[V] // present slots in bitmap order
+type node[K comparable, V any] struct {
+	bitmap uint32       // which of the 32 slots are present (unused in collision nodes)
+	slots  []slot[K, V] // present slots in bitmap order
 }
 
 // slot is either a subtree (sub != nil) or a leaf holding one key.
-type slot[V any] struct {
-	sub  *node[V]
+type slot[K comparable, V any] struct {
+	sub  *node[K, V]
 	hash uint64
-	key  string
+	key  K
 	val  V
 }
 
 // Len returns the number of keys in m.
-func (m Map[V]) Len() int { return m.size }
+func (m Map[K, V]) Len() int { return m.size }
 
 // Get returns the value stored under key, whose hash is h.
-func (m Map[V]) Get(h uint64, key string) (V, bool) {
+func (m Map[K, V]) Get(h uint64, key K) (V, bool) {
 	n := m.root
 	for shift := uint(0); n != nil; shift += levelBits {
 		if shift >= maxShift {
@@ -83,29 +84,29 @@ func (m Map[V]) Get(h uint64, key string) (V, bool) {
 }
 
 // Set returns a Map with key (hash h) bound to v.
-func (m Map[V]) Set(h uint64, key string, v V) Map[V] {
-	root, added := set(m.root, 0, slot[V]{hash: h, key: key, val: v})
+func (m Map[K, V]) Set(h uint64, key K, v V) Map[K, V] {
+	root, added := set(m.root, 0, slot[K, V]{hash: h, key: key, val: v})
 	if added {
-		return Map[V]{root: root, size: m.size + 1}
+		return Map[K, V]{root: root, size: m.size + 1}
 	}
-	return Map[V]{root: root, size: m.size}
+	return Map[K, V]{root: root, size: m.size}
 }
 
 // Delete returns a Map without key (hash h). If key is absent it returns m.
-func (m Map[V]) Delete(h uint64, key string) Map[V] {
+func (m Map[K, V]) Delete(h uint64, key K) Map[K, V] {
 	root, removed := del(m.root, 0, h, key)
 	if !removed {
 		return m
 	}
-	return Map[V]{root: root, size: m.size - 1}
+	return Map[K, V]{root: root, size: m.size - 1}
 }
 
 // All yields every key and value of m, in no particular order.
-func (m Map[V]) All() iter.Seq2[string, V] {
-	return func(yield func(string, V) bool) { walk(m.root, yield) }
+func (m Map[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) { walk(m.root, yield) }
 }
 
-func walk[V any](n *node[V], yield func(string, V) bool) bool {
+func walk[K comparable, V any](n *node[K, V], yield func(K, V) bool) bool {
 	if n == nil {
 		return true
 	}
@@ -122,9 +123,9 @@ func walk[V any](n *node[V], yield func(string, V) bool) bool {
 	return true
 }
 
-func set[V any](n *node[V], shift uint, leaf slot[V]) (*node[V], bool) {
+func set[K comparable, V any](n *node[K, V], shift uint, leaf slot[K, V]) (*node[K, V], bool) {
 	if n == nil {
-		return &node[V]{bitmap: uint32(1) << ((leaf.hash >> shift) & levelMask), slots: []slot[V]{leaf}}, true
+		return &node[K, V]{bitmap: uint32(1) << ((leaf.hash >> shift) & levelMask), slots: []slot[K, V]{leaf}}, true
 	}
 	if shift >= maxShift {
 		for i := range n.slots {
@@ -132,46 +133,46 @@ func set[V any](n *node[V], shift uint, leaf slot[V]) (*node[V], bool) {
 				return n.with(i, leaf), false
 			}
 		}
-		return &node[V]{slots: append(n.slots[:len(n.slots):len(n.slots)], leaf)}, true
+		return &node[K, V]{slots: append(n.slots[:len(n.slots):len(n.slots)], leaf)}, true
 	}
 	bit := uint32(1) << ((leaf.hash >> shift) & levelMask)
 	pos := bits.OnesCount32(n.bitmap & (bit - 1))
 	if n.bitmap&bit == 0 {
-		slots := make([]slot[V], len(n.slots)+1)
+		slots := make([]slot[K, V], len(n.slots)+1)
 		copy(slots, n.slots[:pos])
 		slots[pos] = leaf
 		copy(slots[pos+1:], n.slots[pos:])
-		return &node[V]{bitmap: n.bitmap | bit, slots: slots}, true
+		return &node[K, V]{bitmap: n.bitmap | bit, slots: slots}, true
 	}
 	s := n.slots[pos]
 	switch {
 	case s.sub != nil:
 		sub, added := set(s.sub, shift+levelBits, leaf)
-		return n.with(pos, slot[V]{sub: sub}), added
+		return n.with(pos, slot[K, V]{sub: sub}), added
 	case s.hash == leaf.hash && s.key == leaf.key:
 		return n.with(pos, leaf), false
 	default:
-		return n.with(pos, slot[V]{sub: pair(s, leaf, shift+levelBits)}), true
+		return n.with(pos, slot[K, V]{sub: pair(s, leaf, shift+levelBits)}), true
 	}
 }
 
 // pair returns a node holding two leaves whose hashes agree below shift.
-func pair[V any](a, b slot[V], shift uint) *node[V] {
+func pair[K comparable, V any](a, b slot[K, V], shift uint) *node[K, V] {
 	if shift >= maxShift {
-		return &node[V]{slots: []slot[V]{a, b}}
+		return &node[K, V]{slots: []slot[K, V]{a, b}}
 	}
 	ia, ib := (a.hash>>shift)&levelMask, (b.hash>>shift)&levelMask
 	switch {
 	case ia == ib:
-		return &node[V]{bitmap: 1 << ia, slots: []slot[V]{{sub: pair(a, b, shift+levelBits)}}}
+		return &node[K, V]{bitmap: 1 << ia, slots: []slot[K, V]{{sub: pair(a, b, shift+levelBits)}}}
 	case ia < ib:
-		return &node[V]{bitmap: 1<<ia | 1<<ib, slots: []slot[V]{a, b}}
+		return &node[K, V]{bitmap: 1<<ia | 1<<ib, slots: []slot[K, V]{a, b}}
 	default:
-		return &node[V]{bitmap: 1<<ia | 1<<ib, slots: []slot[V]{b, a}}
+		return &node[K, V]{bitmap: 1<<ia | 1<<ib, slots: []slot[K, V]{b, a}}
 	}
 }
 
-func del[V any](n *node[V], shift uint, h uint64, key string) (*node[V], bool) {
+func del[K comparable, V any](n *node[K, V], shift uint, h uint64, key K) (*node[K, V], bool) {
 	if n == nil {
 		return nil, false
 	}
@@ -204,26 +205,26 @@ func del[V any](n *node[V], shift uint, h uint64, key string) (*node[V], bool) {
 	case len(sub.slots) == 1 && sub.slots[0].sub == nil:
 		return n.with(pos, sub.slots[0]), true // pull a lone leaf up
 	default:
-		return n.with(pos, slot[V]{sub: sub}), true
+		return n.with(pos, slot[K, V]{sub: sub}), true
 	}
 }
 
 // with returns a copy of n with slot i replaced by s.
-func (n *node[V]) with(i int, s slot[V]) *node[V] {
-	slots := make([]slot[V], len(n.slots))
+func (n *node[K, V]) with(i int, s slot[K, V]) *node[K, V] {
+	slots := make([]slot[K, V], len(n.slots))
 	copy(slots, n.slots)
 	slots[i] = s
-	return &node[V]{bitmap: n.bitmap, slots: slots}
+	return &node[K, V]{bitmap: n.bitmap, slots: slots}
 }
 
 // without returns a copy of n without slot i (and bit), or nil when n would be
 // empty.
-func (n *node[V]) without(i int, bit uint32) *node[V] {
+func (n *node[K, V]) without(i int, bit uint32) *node[K, V] {
 	if len(n.slots) == 1 {
 		return nil
 	}
-	slots := make([]slot[V], 0, len(n.slots)-1)
+	slots := make([]slot[K, V], 0, len(n.slots)-1)
 	slots = append(slots, n.slots[:i]...)
 	slots = append(slots, n.slots[i+1:]...)
-	return &node[V]{bitmap: n.bitmap &^ bit, slots: slots}
+	return &node[K, V]{bitmap: n.bitmap &^ bit, slots: slots}
 }

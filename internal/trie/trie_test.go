@@ -24,10 +24,10 @@ func TestMapAgainstBuiltin(t *testing.T) {
 	for name, hash := range hashes {
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
-			var m Map[int]
+			var m Map[string, int]
 			ref := map[string]int{}
 			type version struct {
-				m   Map[int]
+				m   Map[string, int]
 				ref map[string]int
 			}
 			var versions []version
@@ -69,7 +69,7 @@ func TestMapAgainstBuiltin(t *testing.T) {
 }
 
 func TestGetAllocatesNothing(t *testing.T) {
-	var m Map[*int]
+	var m Map[string, *int]
 	for i := range 1000 {
 		k := strconv.Itoa(i)
 		m = m.Set(Hash(k), k, &i)
@@ -85,7 +85,7 @@ func TestGetAllocatesNothing(t *testing.T) {
 }
 
 func TestDeleteAbsentReturnsSameMap(t *testing.T) {
-	var m Map[int]
+	var m Map[string, int]
 	m = m.Set(Hash("a"), "a", 1)
 	m2 := m.Delete(Hash("b"), "b")
 	require.Equal(t, m, m2)
