@@ -57,7 +57,7 @@ func (s *Set) BeginBatchForTest(routes []Route, drafts []*domain.Draft) (entries
 		entries = append(entries, e)
 		next := old.insert(e, sh.selectionLocked(r.Domain, d.Key()))
 		next.epoch, next.prev = epoch, old.withoutHistory()
-		sh.installLocked(r, t, sl, d.Key(), next, 1)
+		s.installLocked(r, t, sl, d.Key(), next, 1)
 	}
 	return entries, func() {
 		s.committed.Store(epoch)

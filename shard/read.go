@@ -9,7 +9,7 @@ func (s *Set) Lookup(r Route, key string) *KeyState {
 	if m == nil {
 		return nil
 	}
-	sl, ok := m.Get(keyHash(r, key), Addr{r.Domain, key})
+	sl, ok := m.Get(s.keyHash(r, key), Addr{r.Domain, key})
 	if !ok {
 		return nil
 	}

@@ -32,7 +32,7 @@ func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change) {
 	yield()
 	e := d.Finish(s.seq.Next(), time.Now())
 	ks := old.insert(e, sh.selectionLocked(r.Domain, key))
-	sh.installLocked(r, t, sl, key, ks, 1)
+	s.installLocked(r, t, sl, key, ks, 1)
 	return e, change(r.Domain, key, old, ks)
 }
 
@@ -95,7 +95,7 @@ func (s *Set) RegisterBatch(routes []Route, drafts []*domain.Draft) ([]*domain.E
 		}
 		sh := &s.shards[w.route.Index]
 		t, sl := sh.slotLocked(w.route, w.key)
-		sh.installLocked(w.route, t, sl, w.key, w.next, len(w.next.Entries)-len(w.old.entries()))
+		s.installLocked(w.route, t, sl, w.key, w.next, len(w.next.Entries)-len(w.old.entries()))
 		yield()
 		if c := change(w.route.Domain, w.key, w.old, w.next); c.Changed() {
 			changes = append(changes, c)
@@ -123,7 +123,7 @@ func (s *Set) Unregister(r Route, key, provider string) (int, Change) {
 	if n == 0 {
 		return 0, Change{}
 	}
-	sh.installLocked(r, t, sl, key, ks, -n)
+	s.installLocked(r, t, sl, key, ks, -n)
 	return n, change(r.Domain, key, old, ks)
 }
 
@@ -155,7 +155,7 @@ func (s *Set) Select(r Route, key, provider string) Change {
 		return Change{}
 	}
 	ks := old.reselect(provider)
-	sh.installLocked(r, t, sl, key, ks, 0)
+	s.installLocked(r, t, sl, key, ks, 0)
 	return change(r.Domain, key, old, ks)
 }
 
@@ -293,8 +293,9 @@ func (sh *Shard) slotLocked(r Route, key string) (*table, *slot) {
 // installLocked makes ks the state of (r.Domain, key), whose table and slot
 // (either may be nil) the caller found with slotLocked. A nil ks removes the
 // key; a domain left without keys is removed. delta is the change in the
-// domain's number of candidates. The caller holds sh.mu.
-func (sh *Shard) installLocked(r Route, t *table, sl *slot, key string, ks *KeyState, delta int) {
+// domain's number of candidates. The caller holds the routed shard's mu.
+func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyState, delta int) {
+	sh := &s.shards[r.Index]
 	if t == nil {
 		if ks == nil {
 			return
@@ -316,12 +317,12 @@ func (sh *Shard) installLocked(r Route, t *table, sl *slot, key string, ks *KeyS
 		sl.state.Store(ks)
 		km := t.keys.Load().Set(trie.Hash(key), key, sl)
 		t.keys.Store(&km)
-		sh.setKey(r, key, sl)
+		sh.setKey(r, s.keyHash(r, key), key, sl)
 	case sl != nil && ks == nil:
 		sl.state.Store(nil) // a reader still holding sl sees no candidates
 		km := t.keys.Load().Delete(trie.Hash(key), key)
 		t.keys.Store(&km)
-		sh.setKey(r, key, nil)
+		sh.setKey(r, s.keyHash(r, key), key, nil)
 		if km.Len() == 0 {
 			_, dm := sh.tableLocked(r)
 			dm = dm.Delete(r.Hash, r.Domain)
@@ -332,15 +333,15 @@ func (sh *Shard) installLocked(r Route, t *table, sl *slot, key string, ks *KeyS
 
 // setKey adds (sl != nil) or removes the key in the shard's key index. The
 // caller holds sh.mu.
-func (sh *Shard) setKey(r Route, key string, sl *slot) {
+func (sh *Shard) setKey(r Route, h uint64, key string, sl *slot) {
 	var km trie.Map[Addr, *slot]
 	if p := sh.keys.Load(); p != nil {
 		km = *p
 	}
 	if sl == nil {
-		km = km.Delete(keyHash(r, key), Addr{r.Domain, key})
+		km = km.Delete(h, Addr{r.Domain, key})
 	} else {
-		km = km.Set(keyHash(r, key), Addr{r.Domain, key}, sl)
+		km = km.Set(h, Addr{r.Domain, key}, sl)
 	}
 	sh.keys.Store(&km)
 }
