@@ -287,6 +287,13 @@ func TestExplanationString(t *testing.T) {
 		assert.Regexp(t, `^ 3\s+""\s+\(0,0,0,0,3\)`, lines[4], "an empty provider is shown as \"\"")
 		assert.Equal(t, 1, strings.Count(s, "*"), "only the winner is marked")
 	})
+	t.Run("a rank without an entry, as MarshalJSON allows", func(t *testing.T) {
+		x := &explain.Explanation{Domain: "d", Key: "k", Ordered: []explain.Rank{{Selected: true, Reasons: []string{"hand-made"}}}}
+		var s string
+		require.NotPanics(t, func() { s = x.String() })
+		assert.True(t, strings.HasPrefix(s, "d/k: winner \"\"\n"), s)
+		assert.Regexp(t, `(?m)^\*1\s+""\s+\(0,0,0,0,0\)\s+hand-made$`, s)
+	})
 	t.Run("nothing qualifies", func(t *testing.T) {
 		s := build(es, "", explain.NewQuery("absent", nil, false)).String()
 		assert.Equal(t, "adapter/cache: no qualifying candidate\n", s)

@@ -83,17 +83,13 @@ func (e Explanation) MarshalJSON() ([]byte, error) {
 		Ordered []rankJSON `json:"ordered"`
 	}{Domain: e.Domain, Key: e.Key, Ordered: make([]rankJSON, 0, len(e.Ordered))}
 	for _, r := range e.Ordered {
-		provider := ""
-		if r.Entry != nil {
-			provider = r.Entry.Provider()
-		}
 		reasons := r.Reasons
 		if reasons == nil {
 			reasons = []string{}
 		}
 		s := r.Score
 		out.Ordered = append(out.Ordered, rankJSON{
-			Provider: provider,
+			Provider: providerOf(r.Entry),
 			ScoreRaw: []any{s.Override, s.CapabilityMatch, s.Priority, s.StackLevel, s.Sequence},
 			Selected: r.Selected,
 			Reasons:  reasons,
@@ -108,7 +104,7 @@ func (e *Explanation) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s/%s: ", e.Domain, e.Key)
 	if w, ok := e.Winner(); ok {
-		fmt.Fprintf(&b, "winner %s\n", quoteProvider(w.Provider()))
+		fmt.Fprintf(&b, "winner %s\n", quoteProvider(providerOf(w)))
 	} else {
 		b.WriteString("no qualifying candidate\n")
 		return b.String()
@@ -121,13 +117,24 @@ func (e *Explanation) String() string {
 			mark = "*"
 		}
 		s := r.Score
-		fmt.Fprintf(tw, "%s%d\t%s\t(%d,%d,%d,%d,%d)\t%s\n", mark, i+1, quoteProvider(r.Entry.Provider()),
+		fmt.Fprintf(tw, "%s%d\t%s\t(%d,%d,%d,%d,%d)\t%s\n", mark, i+1, quoteProvider(providerOf(r.Entry)),
 			s.Override, s.CapabilityMatch, s.Priority, s.StackLevel, s.Sequence, strings.Join(r.Reasons, "; "))
 	}
 	tw.Flush()
 	return b.String()
 }
 
+// providerOf returns the provider of e, or "" for a rank without an entry
+// (an Explanation is a plain value, so a caller may build one without
+// entries; neither String nor MarshalJSON may then panic).
+func providerOf(e *domain.Entry) string {
+	if e == nil {
+		return ""
+	}
+	return e.Provider()
+}
+
+// quoteProvider shows an empty provider as "" in the table.
 func quoteProvider(p string) string {
 	if p == "" {
 		return `""`
