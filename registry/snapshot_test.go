@@ -14,7 +14,7 @@ import (
 	"github.com/oneiric-go/oneiric/registry"
 )
 
-// ccKeys returns the keys of the active entries of domain in s.
+// ccKeys returns the set of keys of es.
 func ccKeys(es []*registry.Entry) map[string]bool {
 	out := make(map[string]bool, len(es))
 	for _, e := range es {
@@ -140,8 +140,8 @@ func ccPackageAtomic(t *testing.T, r *registry.Registry) {
 		return cs
 	}
 
-	// packagesIn returns the packages (by key) visible in the active
-	// entries es, and checks A's extra key agrees.
+	// packagesIn returns the packages visible in the active entries es, by
+	// their key "k<i>" (A's second key "xk<i>" is left out).
 	packagesIn := func(es []*registry.Entry) map[string]bool {
 		out := map[string]bool{}
 		for _, e := range es {
