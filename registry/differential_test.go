@@ -646,6 +646,9 @@ func diffSnapshot(s *registry.Snapshot, want map[model.Addr][]*registry.Entry) e
 	return nil
 }
 
+// requireAnyAll requires any of the capabilities the tests use.
+var requireAnyAll = []opt{{kind: optRequireAny, caps: testCaps}}
+
 // scoreOf is a candidate's score without required capabilities, computed
 // from the spec with the selections the test tracks.
 func (h *harness) scoreOf(e *registry.Entry) explain.Score {
@@ -725,6 +728,15 @@ func (h *harness) check() error {
 			}
 			if !ok {
 				continue
+			}
+			// Capabilities reorder candidates only when a candidate ranked
+			// lower matches more of them: RequireAny of every capability
+			// exercises that on every key.
+			if err := h.explain(d, k, requireAnyAll); err != nil {
+				return err
+			}
+			if err := h.resolve(d, k, requireAnyAll); err != nil {
+				return err
 			}
 			if w != x.Ordered[0].Entry {
 				return fmt.Errorf("Resolve(%q, %q) = %s, not the best-scored %s", trunc(d), trunc(k), fmtEntry(w), fmtEntry(x.Ordered[0].Entry))
