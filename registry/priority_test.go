@@ -256,6 +256,22 @@ func TestRegisterPackageSequences(t *testing.T) {
 	assert.Equal(t, []uint64{6, 5, 3, 1}, semSeqs(semRanked(x)))
 	assert.Equal(t, []string{"adapter", "service"}, r.Domains())
 
+	t.Run("one domain, several keys", func(t *testing.T) {
+		r := registry.New()
+		es, err := r.RegisterPackage("core", "/p/x.py", []registry.Candidate{
+			{Domain: "adapter", Key: "cache", Provider: "redis"},
+			{Domain: "adapter", Key: "queue", Provider: "nats"},
+			{Domain: "adapter", Key: "cache", Provider: "memcached"},
+			{Domain: "adapter", Key: "storage", Provider: "s3"},
+		}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{1, 2, 3, 4}, semSeqs(es))
+		assert.Equal(t, []uint64{3, 2, 4}, semSeqs(r.ListActive("adapter")))
+		assert.Equal(t, []uint64{1}, semSeqs(r.ListShadowed("adapter")))
+		for _, e := range es {
+			assert.Contains(t, semRanked(r.Explain("adapter", e.Key())), e)
+		}
+	})
 	t.Run("an empty package registers nothing", func(t *testing.T) {
 		es, err := r.RegisterPackage("core", "/p/x.py", nil, nil)
 		require.NoError(t, err)

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1012,4 +1013,34 @@ func TestUnregisterKeepsOtherKeysListed(t *testing.T) {
 	assert.Equal(t, "c", active[1].Key())
 	assert.Len(t, r.ListShadowed("adapter"), 2)
 	assert.Equal(t, []string{"adapter"}, r.Domains())
+}
+
+// TestListingCostIsPerDomain: ListActive and ListShadowed cost in proportion
+// to their domain's size, never to the whole registry's. Measured in
+// allocations (not time): listing a small domain allocates the same whether
+// or not a large domain shares its shard.
+func TestListingCostIsPerDomain(t *testing.T) {
+	r := registry.New(registry.WithShards(1)) // every domain on one shard
+	for _, k := range []string{"cache", "queue"} {
+		semRegister(t, r, registry.Candidate{Domain: "small", Key: k, Provider: "a"})
+		semRegister(t, r, registry.Candidate{Domain: "small", Key: k, Provider: "b"})
+	}
+	measure := func() (active, shadowed float64) {
+		active = testing.AllocsPerRun(100, func() { _ = r.ListActive("small") })
+		shadowed = testing.AllocsPerRun(100, func() { _ = r.ListShadowed("small") })
+		return active, shadowed
+	}
+	activeBefore, shadowedBefore := measure()
+
+	for i := range 2000 {
+		key := "key-" + strconv.Itoa(i)
+		semRegister(t, r, registry.Candidate{Domain: "large", Key: key, Provider: "p"})
+		semRegister(t, r, registry.Candidate{Domain: "large", Key: key, Provider: "q"})
+	}
+	require.Len(t, r.ListActive("large"), 2000)
+	activeAfter, shadowedAfter := measure()
+
+	assert.Equal(t, activeBefore, activeAfter, "ListActive(small) allocations grew with another domain")
+	assert.Equal(t, shadowedBefore, shadowedAfter, "ListShadowed(small) allocations grew with another domain")
+	assert.Equal(t, []string{"b", "b"}, semProviders(r.ListActive("small")))
 }
