@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"slices"
 	"time"
 )
@@ -20,6 +21,7 @@ type Entry struct {
 	factory               any
 	caps                  []string       // sorted, unique; never handed out
 	meta                  map[string]any // private deep copy; never handed out
+	metaBytes             int            // metadataBytes(meta)
 }
 
 // Domain returns the entry's domain.
@@ -83,6 +85,40 @@ func (e *Entry) Meta(key string) (any, bool) {
 	return cloneValue(v), true
 }
 
+// MetadataBytes returns the size of the entry's metadata as
+// [Limits].MaxMetadataBytes counts it: the length of every string and map
+// key, plus 8 bytes for every other value.
+func (e *Entry) MetadataBytes() int { return e.metaBytes }
+
+// SameAs reports whether e and o were registered from equal candidates: the
+// same address, provider, owner, effective priority, stack level, source,
+// capabilities, factory and metadata. Factories are compared with == when
+// their type is comparable and by code pointer when they are funcs; metadata
+// is compared deeply (a func inside metadata never compares equal). Sequence
+// numbers and registration times are not compared.
+func (e *Entry) SameAs(o *Entry) bool {
+	return e.domain == o.domain && e.key == o.key && e.provider == o.provider && e.owner == o.owner &&
+		e.priority == o.priority && e.stackLevel == o.stackLevel && e.source == o.source &&
+		slices.Equal(e.caps, o.caps) && sameFactory(e.factory, o.factory) && reflect.DeepEqual(e.meta, o.meta)
+}
+
+func sameFactory(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb {
+		return false
+	}
+	if ta.Kind() == reflect.Func {
+		return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer()
+	}
+	if ta.Comparable() {
+		return a == b
+	}
+	return false
+}
+
 // Draft is a validated candidate waiting for its sequence number. It exists so
 // that everything that can fail happens before a sequence number is taken.
 type Draft struct {
@@ -118,11 +154,17 @@ func Prepare(c Candidate, defaultPriority int, owner string) (*Draft, error) {
 		factory:    c.Factory,
 		caps:       effectiveCapabilities(c.Capabilities, meta),
 		meta:       meta,
+		metaBytes:  metadataBytes(meta),
 	}}, nil
 }
 
 // Domain returns the draft's domain.
 func (d *Draft) Domain() string { return d.e.domain }
+
+// Entry returns the draft's entry as it will be stored, without sequence
+// number or time yet, for comparisons ([Entry.SameAs]) and checks
+// ([Entry.MetadataBytes]) before it is finished.
+func (d *Draft) Entry() *Entry { return &d.e }
 
 // Key returns the draft's key.
 func (d *Draft) Key() string { return d.e.key }

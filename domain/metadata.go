@@ -178,3 +178,54 @@ func cloneValue(v any) any {
 	}
 	return out
 }
+
+// metadataBytes estimates the memory a metadata value holds: the length of
+// every string and map key, plus 8 bytes for every other value. It is what
+// Limits.MaxMetadataBytes bounds.
+func metadataBytes(v any) int {
+	switch x := v.(type) {
+	case nil:
+		return 0
+	case string:
+		return len(x)
+	case map[string]any:
+		n := 0
+		for k, e := range x {
+			n += len(k) + metadataBytes(e)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range x {
+			n += metadataBytes(e)
+		}
+		return n
+	case []string:
+		n := 0
+		for _, e := range x {
+			n += len(e)
+		}
+		return n
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Map:
+		n := 0
+		it := rv.MapRange()
+		for it.Next() {
+			if it.Key().CanInterface() && it.Value().CanInterface() {
+				n += metadataBytes(it.Key().Interface()) + metadataBytes(it.Value().Interface())
+			}
+		}
+		return n
+	case reflect.Slice:
+		n := 0
+		for i := range rv.Len() {
+			if e := rv.Index(i); e.CanInterface() {
+				n += metadataBytes(e.Interface())
+			}
+		}
+		return n
+	}
+	return 8
+}

@@ -28,23 +28,30 @@ type Explanation struct {
 
 // Build ranks the candidates of (dom, key) under q. entries must be in the
 // order [Order] gives for selected, the provider the key's selection names (""
-// for none). Only candidates that qualify under q appear; the first is marked
+// for none), and the key has no unhealthy candidate. Only candidates that qualify under q appear; the first is marked
 // selected. Each rank's reasons are, in this order: "matched selection
 // override P" or "selection override prefers P" (only when a selection
 // exists), "priority=N", "capability_match=M/R" (only when capabilities are
 // required), "stack_level=N", "registration_order=SEQ".
 func Build(dom, key string, entries []*domain.Entry, selected string, q *Query) *Explanation {
+	return Policy{Selected: selected}.Build(dom, key, entries, q)
+}
+
+// Build is [Build] for a key ranked by p: entries must be in the order
+// [Policy.Order] gives. A candidate marked unhealthy ranks below every
+// healthy one and has the reason "unhealthy" first.
+func (p Policy) Build(dom, key string, entries []*domain.Entry, q *Query) *Explanation {
 	x := &Explanation{Domain: dom, Key: key, Ordered: make([]Rank, 0, len(entries))}
 	for _, e := range entries {
 		m, ok := q.Match(e)
 		if !ok {
 			continue
 		}
-		s := ScoreOf(e, selected, m)
-		x.Ordered = append(x.Ordered, Rank{Entry: e, Score: s, Reasons: reasons(e, selected, s, q)})
+		s := ScoreOf(e, p.Selected, m)
+		x.Ordered = append(x.Ordered, Rank{Entry: e, Score: s, Reasons: reasons(e, p, s, q)})
 	}
 	if len(q.Required) > 0 {
-		slices.SortFunc(x.Ordered, func(a, b Rank) int { return b.Score.Compare(a.Score) })
+		slices.SortFunc(x.Ordered, func(a, b Rank) int { return p.compare(b.Entry, a.Entry, b.Score, a.Score) })
 	}
 	if len(x.Ordered) > 0 {
 		x.Ordered[0].Selected = true

@@ -85,30 +85,76 @@ func ScoreOf(e *domain.Entry, selected string, match int) Score {
 	return Score{Override: o, CapabilityMatch: match, Priority: e.Priority(), StackLevel: e.StackLevel(), Sequence: e.Sequence()}
 }
 
-// Order sorts entries in place by their score without required capabilities,
-// best first, for the given selection.
-func Order(entries []*domain.Entry, selected string) {
+// Policy is what ranks a key's candidates besides their own fields: the
+// provider the key's selection names and the providers marked unhealthy. An
+// unhealthy candidate ranks below every healthy one, whatever its score, so
+// it never wins while a healthy candidate qualifies. The zero Policy has no
+// selection and no unhealthy provider.
+type Policy struct {
+	Selected  string   // "" for no selection
+	Unhealthy []string // sorted; nil when every provider is healthy
+}
+
+// Healthy reports whether e's provider is not marked unhealthy.
+func (p Policy) Healthy(e *domain.Entry) bool {
+	if len(p.Unhealthy) == 0 {
+		return true
+	}
+	_, found := slices.BinarySearch(p.Unhealthy, e.Provider())
+	return !found
+}
+
+// compare ranks a and b, whose scores are sa and sb: +1 when a ranks above b.
+func (p Policy) compare(a, b *domain.Entry, sa, sb Score) int {
+	if ha, hb := p.Healthy(a), p.Healthy(b); ha != hb {
+		if ha {
+			return 1
+		}
+		return -1
+	}
+	return sa.Compare(sb)
+}
+
+// Order sorts entries in place by rank without required capabilities, best
+// first, for a key without unhealthy candidates; see [Policy.Order].
+func Order(entries []*domain.Entry, selected string) { Policy{Selected: selected}.Order(entries) }
+
+// Order sorts entries in place by rank without required capabilities, best
+// first: healthy before unhealthy, then by score.
+func (p Policy) Order(entries []*domain.Entry) {
 	slices.SortFunc(entries, func(a, b *domain.Entry) int {
-		return ScoreOf(b, selected, 0).Compare(ScoreOf(a, selected, 0))
+		return p.compare(b, a, ScoreOf(b, p.Selected, 0), ScoreOf(a, p.Selected, 0))
 	})
 }
 
-// InsertPos returns the index at which e belongs in entries, which are in the
-// order [Order] gives, found by binary search.
+// InsertPos returns the index at which e belongs in entries, for a key
+// without unhealthy candidates; see [Policy.InsertPos].
 func InsertPos(entries []*domain.Entry, e *domain.Entry, selected string) int {
-	s := ScoreOf(e, selected, 0)
-	i, _ := slices.BinarySearchFunc(entries, s, func(x *domain.Entry, s Score) int {
-		return s.Compare(ScoreOf(x, selected, 0))
+	return Policy{Selected: selected}.InsertPos(entries, e)
+}
+
+// InsertPos returns the index at which e belongs in entries, which are in the
+// order [Policy.Order] gives, found by binary search.
+func (p Policy) InsertPos(entries []*domain.Entry, e *domain.Entry) int {
+	s := ScoreOf(e, p.Selected, 0)
+	i, _ := slices.BinarySearchFunc(entries, e, func(x, e *domain.Entry) int {
+		return p.compare(e, x, s, ScoreOf(x, p.Selected, 0))
 	})
 	return i
 }
 
-// Best returns the best-ranked entry that qualifies under q. entries must be
-// in the order [Order] gives. It allocates nothing.
+// Best returns the best-ranked entry that qualifies under q, for a key
+// without unhealthy candidates; see [Policy.Best].
 func Best(entries []*domain.Entry, selected string, q *Query) (*domain.Entry, bool) {
+	return Policy{Selected: selected}.Best(entries, q)
+}
+
+// Best returns the best-ranked entry that qualifies under q. entries must be
+// in the order [Policy.Order] gives. It allocates nothing.
+func (p Policy) Best(entries []*domain.Entry, q *Query) (*domain.Entry, bool) {
 	if len(q.Required) == 0 {
-		// Without required capabilities the default order is the rank order:
-		// the first that qualifies wins.
+		// Without required capabilities the order is the rank order: the
+		// first that qualifies wins.
 		for _, e := range entries {
 			if q.Provider == "" || e.Provider() == q.Provider {
 				return e, true
@@ -125,17 +171,21 @@ func Best(entries []*domain.Entry, selected string, q *Query) (*domain.Entry, bo
 		if !ok {
 			continue
 		}
-		if s := ScoreOf(e, selected, m); best == nil || s.Compare(bestS) > 0 {
+		if s := ScoreOf(e, p.Selected, m); best == nil || p.compare(e, best, s, bestS) > 0 {
 			best, bestS = e, s
 		}
 	}
 	return best, best != nil
 }
 
-// reasons returns the reason strings of a rank, in the documented order.
-func reasons(e *domain.Entry, selected string, s Score, q *Query) []string {
-	out := make([]string, 0, 5)
-	if selected != "" {
+// reasons returns the reason strings of a rank, in the documented order,
+// preceded by "unhealthy" for a candidate marked unhealthy.
+func reasons(e *domain.Entry, p Policy, s Score, q *Query) []string {
+	out := make([]string, 0, 6)
+	if !p.Healthy(e) {
+		out = append(out, "unhealthy")
+	}
+	if selected := p.Selected; selected != "" {
 		if s.Override == 1 {
 			out = append(out, "matched selection override "+selected)
 		} else {

@@ -139,11 +139,11 @@ func FuzzRegistry(f *testing.F) {
 				t.Fatalf("config %v, operation %d: %v", cfg, i, err)
 			}
 		}
-		if err := h.check(); err != nil {
+		if err := h.check(true); err != nil {
 			t.Fatalf("config %v, at the end: %v", cfg, err)
 		}
 		for i, s := range snaps {
-			if err := diffSnapshot(s.got, s.want); err != nil {
+			if err := diffSnapshot(s.got, s.want, true); err != nil {
 				t.Fatalf("config %v: snapshot %d of %q changed: %v", cfg, i, s.domains, err)
 			}
 		}
@@ -199,7 +199,7 @@ func applyOp(h *harness, in *fuzzInput, snaps *[]fuzzSnap) error {
 	case opDomains:
 		return h.domains()
 	case opCheck:
-		return h.check()
+		return h.check(false)
 	default:
 		return fmt.Errorf("unknown op %d", op)
 	}

@@ -15,6 +15,9 @@ type config struct {
 	stackOrder      string
 	stackOrderSet   bool
 	logger          *slog.Logger
+	limits          Limits
+	hook            func(Decision)
+	watchBuffer     int
 	hash            func(string) uint64 // tests only, through export_test.go
 }
 
@@ -52,3 +55,34 @@ func WithStackOrder(spec string) Option {
 // and skipped options (at Warn). The default discards everything. Handlers
 // run after every lock is released; a handler that panics is recovered.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithLimits bounds what the registry holds: domains, keys per domain,
+// candidates per key, metadata bytes per candidate (zero fields mean no
+// limit). An operation that would exceed one returns an error matching
+// [ErrLimitExceeded], naming the limit in a *[LimitError], and changes
+// nothing.
+func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithDecisionHook sets a function called with every change of a key's
+// winner, after every lock is released. Calls for one key come in order
+// unless writers of that key race; use [Registry.Watch] for a strictly
+// ordered stream. A hook that panics is recovered and counted
+// ([Registry.RecoveredPanics]); the operation's result stands.
+func WithDecisionHook(f func(Decision)) Option { return func(c *config) { c.hook = f } }
+
+// defaultWatchBuffer is how many changes a watcher may fall behind before it
+// is resynchronised: enough to absorb a burst of a few thousand writes per
+// consumer wake-up, at 48 bytes a change.
+const defaultWatchBuffer = 1024
+
+// WithWatchBuffer sets how many changes a watcher may fall behind before it
+// overflows and is resynchronised (see [Registry.Watch]); n <= 0 means the
+// default, 1024.
+func WithWatchBuffer(n int) Option {
+	return func(c *config) {
+		if n <= 0 {
+			n = defaultWatchBuffer
+		}
+		c.watchBuffer = n
+	}
+}

@@ -15,7 +15,8 @@ import (
 // get consecutive sequence numbers in the order given, and every reader (the
 // lock-free Resolve included) sees all of them or none, even across domains.
 // If any candidate is invalid, the error names it, matches
-// [ErrInvalidCandidate], and nothing is registered. cs is never modified.
+// [ErrInvalidCandidate], and nothing is registered; the same holds for a
+// limit, with [ErrLimitExceeded]. cs is never modified.
 func (r *Registry) RegisterPackage(pkg, path string, cs []Candidate, priority *int) ([]*Entry, error) {
 	prio := 0
 	if priority != nil {
@@ -32,18 +33,19 @@ func (r *Registry) RegisterPackage(pkg, path string, cs []Candidate, priority *i
 			meta[k] = v
 		}
 		c.Metadata = meta // c is a copy; the caller's candidate is untouched
-		d, err := domain.Prepare(c, prio, "")
+		d, err := r.prepare(c, prio, "")
 		if err != nil {
 			return nil, fmt.Errorf("cannot register package %q: candidate %d (%q/%q): %w", pkg, i, c.Domain, c.Key, err)
 		}
 		drafts[i], routes[i] = d, r.set.Route(c.Domain)
 	}
-	entries, changes := r.set.RegisterBatch(routes, drafts)
-	for _, c := range changes {
-		r.logChange(c)
+	res, err := r.set.RegisterBatch(routes, drafts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot register package %q: %w", pkg, err)
 	}
-	if entries == nil {
-		entries = []*Entry{}
+	r.report(res.Changes...)
+	if res.Added == nil {
+		return []*Entry{}, nil
 	}
-	return entries, nil
+	return res.Added, nil
 }

@@ -22,18 +22,21 @@ type Registry struct {
 	set        *shard.Set
 	seq        sequence.Counter
 	defPrio    int
+	limits     Limits
 	stackOrder stackOrder
 	logger     *slog.Logger
-	panics     atomic.Uint64 // user code (log handlers) that panicked and was recovered
+	hook       func(Decision) // nil: none
+	hub        *watchHub
+	panics     atomic.Uint64 // user code (log handlers, hooks) that panicked and was recovered
 }
 
 // New returns an empty Registry configured by opts.
 func New(opts ...Option) *Registry {
-	var c config
+	c := config{watchBuffer: defaultWatchBuffer}
 	for _, o := range opts {
 		o(&c)
 	}
-	r := &Registry{defPrio: c.defaultPriority, logger: c.logger}
+	r := &Registry{defPrio: c.defaultPriority, limits: c.limits, logger: c.logger, hook: c.hook}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}
@@ -42,7 +45,8 @@ func New(opts ...Option) *Registry {
 		spec = os.Getenv(StackOrderEnv)
 	}
 	r.stackOrder = parseStackOrder(spec)
-	var setOpts []shard.Option
+	r.hub = newWatchHub(c.watchBuffer)
+	setOpts := []shard.Option{shard.WithLimits(c.limits), shard.WithNotify(r.hub.notify)}
 	if c.hash != nil {
 		setOpts = append(setOpts, shard.WithHash(c.hash))
 	}
@@ -62,17 +66,35 @@ func New(opts ...Option) *Registry {
 // Register stores a deep copy of c under (c.Domain, c.Key) with the next
 // sequence number and recomputes the key's winner before it returns. A
 // candidate that fails validation returns an error matching
-// [ErrInvalidCandidate] and changes nothing.
+// [ErrInvalidCandidate], one that would exceed a limit an error matching
+// [ErrLimitExceeded]; either changes nothing.
 func (r *Registry) Register(c Candidate) (*Entry, error) {
-	d, err := domain.Prepare(c, r.defPrio, "")
+	return r.register(r.set.Route(c.Domain), c)
+}
+
+func (r *Registry) register(route shard.Route, c Candidate) (*Entry, error) {
+	d, err := r.prepare(c, r.defPrio, "")
 	if err != nil {
 		return nil, fmt.Errorf("cannot register %q/%q: %w", c.Domain, c.Key, err)
 	}
-	e, ch := r.set.Register(r.set.Route(c.Domain), d)
-	if ch.Changed() {
-		r.logChange(ch)
+	e, ch, err := r.set.Register(route, d)
+	if err != nil {
+		return nil, fmt.Errorf("cannot register %q/%q: %w", c.Domain, c.Key, err)
 	}
+	r.report(ch)
 	return e, nil
+}
+
+// prepare validates c and checks the per-candidate limit.
+func (r *Registry) prepare(c Candidate, defPrio int, owner string) (*domain.Draft, error) {
+	d, err := domain.Prepare(c, defPrio, owner)
+	if err != nil {
+		return nil, err
+	}
+	if m := r.limits.MaxMetadataBytes; m > 0 && d.Entry().MetadataBytes() > m {
+		return nil, &LimitError{Limit: "metadata bytes", Max: m, Domain: c.Domain, Key: c.Key}
+	}
+	return d, nil
 }
 
 // Unregister removes every candidate of provider from (domain, key) and
@@ -81,28 +103,51 @@ func (r *Registry) Register(c Candidate) (*Entry, error) {
 // disappears from listings, a domain left with no keys from [Registry.Domains];
 // a selection for the key stays.
 func (r *Registry) Unregister(domainName, key, provider string) int {
-	if domain.CheckAddress(domainName, key, provider) != nil {
+	return r.unregister(r.set.Route(domainName), key, provider)
+}
+
+func (r *Registry) unregister(route shard.Route, key, provider string) int {
+	if domain.CheckAddress(route.Domain, key, provider) != nil {
 		return 0
 	}
-	n, ch := r.set.Unregister(r.set.Route(domainName), key, provider)
-	if ch.Changed() {
-		r.logChange(ch)
-	}
+	n, ch := r.set.Unregister(route, key, provider)
+	r.report(ch)
 	return n
 }
 
 // Select makes provider the selection of (domain, key): its candidates rank
-// above all others. An empty provider clears the selection. The key's winner
-// is recomputed at once. A selection outlives its candidates and waits for the
-// provider to be registered. Invalid names return an error matching
+// above all others (healthy ones above unhealthy ones, see
+// [Registry.SetHealth]). An empty provider clears the selection. The key's
+// winner is recomputed at once. A selection outlives its candidates and waits
+// for the provider to be registered. Invalid names return an error matching
 // [ErrInvalidCandidate] and change nothing.
 func (r *Registry) Select(domainName, key, provider string) error {
-	if err := domain.CheckAddress(domainName, key, provider); err != nil {
-		return fmt.Errorf("cannot select %q for %q/%q: %w", provider, domainName, key, err)
+	return r.selectProvider(r.set.Route(domainName), key, provider)
+}
+
+func (r *Registry) selectProvider(route shard.Route, key, provider string) error {
+	if err := domain.CheckAddress(route.Domain, key, provider); err != nil {
+		return fmt.Errorf("cannot select %q for %q/%q: %w", provider, route.Domain, key, err)
 	}
-	if ch := r.set.Select(r.set.Route(domainName), key, provider); ch.Changed() {
-		r.logChange(ch)
+	r.report(r.set.Select(route, key, provider))
+	return nil
+}
+
+// SetHealth marks the candidates of provider for (domain, key) healthy or
+// unhealthy. An unhealthy candidate never wins while a healthy one
+// qualifies, even over a selection; Explain lists it below the healthy ones
+// with the reason "unhealthy". Marking it healthy again restores the ranking
+// it had. The mark outlives the candidates, like a selection. Invalid names
+// return an error matching [ErrInvalidCandidate] and change nothing.
+func (r *Registry) SetHealth(domainName, key, provider string, healthy bool) error {
+	return r.setHealth(r.set.Route(domainName), key, provider, healthy)
+}
+
+func (r *Registry) setHealth(route shard.Route, key, provider string, healthy bool) error {
+	if err := domain.CheckAddress(route.Domain, key, provider); err != nil {
+		return fmt.Errorf("cannot set the health of %q for %q/%q: %w", provider, route.Domain, key, err)
 	}
+	r.report(r.set.SetHealth(route, key, provider, healthy))
 	return nil
 }
 
@@ -115,8 +160,18 @@ func (r *Registry) Domains() []string {
 // Shards returns the number of shards the registry uses.
 func (r *Registry) Shards() int { return r.set.Len() }
 
-// logChange reports a winner change at Debug level. It runs after every lock
-// is released; a handler that panics is recovered and counted.
+// report logs winner changes at Debug level and passes them to the decision
+// hook. It runs after every lock is released; a handler or hook that panics
+// is recovered and counted, and the others still run.
+func (r *Registry) report(cs ...shard.Change) {
+	for _, c := range cs {
+		if c.Changed() {
+			r.logChange(c)
+			r.callHook(c)
+		}
+	}
+}
+
 func (r *Registry) logChange(c shard.Change) {
 	defer r.contain()
 	ctx := context.Background()
@@ -134,7 +189,15 @@ func (r *Registry) logChange(c shard.Change) {
 	r.logger.LogAttrs(ctx, slog.LevelDebug, "winner changed",
 		slog.String("domain", c.Domain), slog.String("key", c.Key),
 		slog.String("provider", provider), slog.String("previous", prev),
-		slog.Uint64("sequence", seq), slog.Bool("removed", c.New == nil))
+		slog.Uint64("sequence", seq), slog.String("reason", c.Reason), slog.Bool("removed", c.New == nil))
+}
+
+func (r *Registry) callHook(c shard.Change) {
+	if r.hook == nil {
+		return
+	}
+	defer r.contain()
+	r.hook(decision(c))
 }
 
 func (r *Registry) warn(msg string, attrs ...slog.Attr) {
@@ -150,7 +213,7 @@ func (r *Registry) contain() {
 }
 
 // RecoveredPanics returns how many times user code called by the registry (a
-// log handler) panicked and was recovered.
+// log handler, a decision hook) panicked and was recovered.
 func (r *Registry) RecoveredPanics() uint64 { return r.panics.Load() }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -55,7 +55,7 @@ func (s *Set) BeginBatchForTest(routes []Route, drafts []*domain.Draft) (entries
 		old := sl.load()
 		e := d.Finish(first+uint64(i), time.Now())
 		entries = append(entries, e)
-		next := old.insert(e, sh.selectionLocked(r.Domain, d.Key()))
+		next := old.insert(e, sh.policyLocked(r.Domain, d.Key()))
 		next.epoch, next.prev = epoch, old.withoutHistory()
 		s.installLocked(r, t, sl, d.Key(), next, 1)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/oneiric-go/oneiric/domain"
 	"github.com/oneiric-go/oneiric/internal/trie"
 	"github.com/oneiric-go/oneiric/sequence"
 )
@@ -37,9 +38,14 @@ type Set struct {
 	seed   maphash.Seed        // seeds the key index's hash, so key names cannot be chosen to collide
 	seq    *sequence.Counter   // hands out every entry's sequence number
 
-	batchMu   sync.Mutex    // serialises multi-key writers; lock order 1 (package doc)
-	epoch     uint64        // last batch epoch handed out; guarded by batchMu
-	committed atomic.Uint64 // last batch epoch whose states are all published
+	limits  domain.Limits   // fixed at NewSet
+	notify  func(Change)    // called under a write's locks with each change; must not block; nil: none
+	domainN atomic.Int64    // domains with keys, reserved before a domain is created
+
+	batchMu   sync.Mutex                  // serialises batches; lock order 1 (package doc)
+	epoch     uint64                      // last batch epoch handed out; guarded by batchMu
+	owners    map[string]map[Addr]Route   // where each owner's entries may be; guarded by batchMu
+	committed atomic.Uint64               // last batch epoch whose states are all published
 }
 
 // Addr is a (domain, key) pair: the key of a shard's key index.
@@ -62,8 +68,11 @@ type Shard struct {
 	// sel holds the selections of this shard's domains: domain → key →
 	// provider. Guarded by mu.
 	sel map[string]map[string]string
+	// sick holds the providers marked unhealthy: domain → key → provider →
+	// true. Guarded by mu.
+	sick map[string]map[string]map[string]bool
 
-	_ [cacheLine - unsafe.Sizeof(sync.Mutex{}) - 3*unsafe.Sizeof(uintptr(0))]byte
+	_ [cacheLine - unsafe.Sizeof(sync.Mutex{}) - 4*unsafe.Sizeof(uintptr(0))]byte
 }
 
 // cacheLine is the size of a shard: one x86-64 or arm64 cache line, so that
@@ -94,6 +103,15 @@ type Option func(*Set)
 // WithHash replaces the domain hash; tests use it to force every domain onto
 // one shard or onto chosen shards.
 func WithHash(h func(string) uint64) Option { return func(s *Set) { s.hash = h } }
+
+// WithLimits bounds what the set holds; see [domain.Limits].
+func WithLimits(l domain.Limits) Option { return func(s *Set) { s.limits = l } }
+
+// WithNotify sets the function that receives every winner change while the
+// write that made it still holds its locks, so that consumers see the
+// changes of a key in order. It must not block or call back into the set:
+// the registry's watch hub only appends to bounded buffers.
+func WithNotify(f func(Change)) Option { return func(s *Set) { s.notify = f } }
 
 // NewSet returns a Set of n shards (see [RoundShards]) that numbers entries
 // with seq.

@@ -201,7 +201,7 @@ func TestReadersNeverWaitForWriters(t *testing.T) {
 	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
 	first, last := s.Route("first"), s.Route("last")
 	require.NotEqual(t, first.Index, last.Index)
-	e, _ := s.Register(first, draft(t, "first", "cache", "redis", 1))
+	e, _, _ := s.Register(first, draft(t, "first", "cache", "redis", 1))
 	s.Register(last, draft(t, "last", "cache", "redis", 1))
 
 	unlockBatch := s.LockBatchForTest()
@@ -259,10 +259,11 @@ func TestRegisterBatchHistoryIsBounded(t *testing.T) {
 	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
 	routes := []shard.Route{s.Route("first"), s.Route("last")}
 	for range 50 {
-		entries, _ := s.RegisterBatch(routes, []*domain.Draft{
+		res, err := s.RegisterBatch(routes, []*domain.Draft{
 			draft(t, "first", "k", "p", 0), draft(t, "last", "k", "p", 0),
 		})
-		require.Len(t, entries, 2)
+		require.NoError(t, err)
+		require.Len(t, res.Added, 2)
 	}
 	for _, r := range routes {
 		ks := s.Lookup(r, "k")
@@ -276,7 +277,7 @@ func TestRegisterBatchSequencesAndChanges(t *testing.T) {
 	var seq sequence.Counter
 	s := shard.NewSet(2, &seq, shard.WithHash(edges))
 	s.Register(s.Route("first"), draft(t, "first", "cache", "old", 5))
-	entries, changes := s.RegisterBatch(
+	res, err := s.RegisterBatch(
 		[]shard.Route{s.Route("last"), s.Route("first"), s.Route("first"), s.Route("last")},
 		[]*domain.Draft{
 			draft(t, "last", "cache", "a", 0),
@@ -284,19 +285,20 @@ func TestRegisterBatchSequencesAndChanges(t *testing.T) {
 			draft(t, "first", "queue", "c", 0),
 			draft(t, "last", "cache", "d", 0), // beats "a": later sequence
 		})
-	require.Len(t, entries, 4)
-	for i, e := range entries {
+	require.NoError(t, err)
+	require.Len(t, res.Added, 4)
+	for i, e := range res.Added {
 		assert.Equal(t, uint64(i+2), e.Sequence(), "consecutive numbers in the order given")
 	}
 	var got []string
-	for _, c := range changes {
+	for _, c := range res.Changes {
 		prev := ""
 		if c.Old != nil {
 			prev = c.Old.Provider()
 		}
 		got = append(got, fmt.Sprintf("%s/%s %s->%s", c.Domain, c.Key, prev, c.New.Provider()))
 	}
-	assert.Equal(t, []string{"first/queue ->c", "last/cache ->d"}, got, "changes by the new winner's sequence; none for a key whose winner stayed")
+	assert.Equal(t, []string{"last/cache ->d", "first/queue ->c"}, got, "changes by key in the order first touched; none for a key whose winner stayed")
 	assert.Equal(t, uint64(5), seq.Last())
 }
 
@@ -325,4 +327,22 @@ func TestSnapshotConsistentCut(t *testing.T) {
 	unlock()
 	mustFinish(t, done, "Snapshot after the shard was unlocked")
 	assert.Len(t, snap, 1)
+}
+
+// TestBatchCreatesSeveralKeysOfANewDomain registers, in one batch, two keys
+// of a domain that does not exist yet: both must land in the one table the
+// batch creates (a stale table lookup once replaced the first key's table).
+func TestBatchCreatesSeveralKeysOfANewDomain(t *testing.T) {
+	s := shard.NewSet(4, new(sequence.Counter))
+	r := s.Route("fresh")
+	res, err := s.RegisterBatch([]shard.Route{r, r, r}, []*domain.Draft{
+		draft(t, "fresh", "cache", "a", 0), draft(t, "fresh", "queue", "b", 0), draft(t, "fresh", "cache", "c", 0),
+	})
+	require.NoError(t, err)
+	require.Len(t, res.Added, 3)
+	v := s.View(r)
+	require.Equal(t, 2, v.Len())
+	assert.Equal(t, 3, v.Candidates())
+	assert.Same(t, res.Added[2], s.Lookup(r, "cache").Winner())
+	assert.Same(t, res.Added[1], s.Lookup(r, "queue").Winner())
 }

@@ -11,8 +11,8 @@ import (
 // order for the key's selection, best first. It is immutable once published,
 // so a reader may keep it as long as it likes.
 type KeyState struct {
-	Selected string          // the provider the key's selection names, "" for none
-	Entries  []*domain.Entry // never empty; Entries[0] is the winner
+	Policy  explain.Policy  // the key's selection and unhealthy providers
+	Entries []*domain.Entry // never empty; Entries[0] is the winner
 
 	// Set only by batches that change several keys (see the package doc).
 	epoch uint64    // the batch that published this state; 0 otherwise
@@ -30,8 +30,8 @@ func (k *KeyState) Key() string { return k.Entries[0].Key() }
 func (k *KeyState) Winner() *domain.Entry { return k.Entries[0] }
 
 // newState returns a state with room for n entries.
-func newState(selected string, n int) *KeyState {
-	ks := &KeyState{Selected: selected}
+func newState(p explain.Policy, n int) *KeyState {
+	ks := &KeyState{Policy: p}
 	if n <= len(ks.inline) {
 		ks.Entries = ks.inline[:n:n]
 	} else {
@@ -40,16 +40,16 @@ func newState(selected string, n int) *KeyState {
 	return ks
 }
 
-// insert returns the state after adding e (ks may be nil). Finding the place
-// is a binary search; the copy is one memmove.
-func (k *KeyState) insert(e *domain.Entry, selected string) *KeyState {
+// insert returns the state after adding e (k may be nil, then p applies).
+// Finding the place is a binary search; the copy is one memmove.
+func (k *KeyState) insert(e *domain.Entry, p explain.Policy) *KeyState {
 	if k == nil {
-		ks := newState(selected, 1)
+		ks := newState(p, 1)
 		ks.Entries[0] = e
 		return ks
 	}
-	pos := explain.InsertPos(k.Entries, e, k.Selected)
-	ks := newState(k.Selected, len(k.Entries)+1)
+	pos := k.Policy.InsertPos(k.Entries, e)
+	ks := newState(k.Policy, len(k.Entries)+1)
 	copy(ks.Entries, k.Entries[:pos])
 	ks.Entries[pos] = e
 	copy(ks.Entries[pos+1:], k.Entries[pos:])
@@ -71,7 +71,7 @@ func (k *KeyState) without(provider string) (*KeyState, int) {
 	if n == len(k.Entries) {
 		return nil, n
 	}
-	ks := newState(k.Selected, len(k.Entries)-n)
+	ks := newState(k.Policy, len(k.Entries)-n)
 	i := 0
 	for _, e := range k.Entries {
 		if e.Provider() != provider {
@@ -82,11 +82,40 @@ func (k *KeyState) without(provider string) (*KeyState, int) {
 	return ks, n
 }
 
-// reselect returns the state ranked for a new selection.
-func (k *KeyState) reselect(selected string) *KeyState {
-	ks := newState(selected, len(k.Entries))
+// removing returns the state after removing the given entries (compared by
+// identity), or nil when nothing is left.
+func (k *KeyState) removing(gone map[*domain.Entry]bool) *KeyState {
+	if k == nil {
+		return nil
+	}
+	n := 0
+	for _, e := range k.Entries {
+		if !gone[e] {
+			n++
+		}
+	}
+	if n == len(k.Entries) {
+		return k
+	}
+	if n == 0 {
+		return nil
+	}
+	ks := newState(k.Policy, n)
+	i := 0
+	for _, e := range k.Entries {
+		if !gone[e] {
+			ks.Entries[i] = e
+			i++
+		}
+	}
+	return ks
+}
+
+// reranked returns the state ranked under a new policy.
+func (k *KeyState) reranked(p explain.Policy) *KeyState {
+	ks := newState(p, len(k.Entries))
 	copy(ks.Entries, k.Entries)
-	explain.Order(ks.Entries, selected)
+	p.Order(ks.Entries)
 	return ks
 }
 
@@ -99,15 +128,20 @@ func (k *KeyState) withoutHistory() *KeyState {
 	if k == nil || k.prev == nil {
 		return k
 	}
-	c := newState(k.Selected, len(k.Entries))
+	c := newState(k.Policy, len(k.Entries))
 	copy(c.Entries, k.Entries)
 	return c
 }
 
-// visible returns the state a reader that loaded committed epoch w sees.
+// visible returns the state a reader that loaded committed epoch w sees: the
+// previous state while k's batch is uncommitted, and nil for a tombstone (a
+// key a batch emptied, removed from the indexes once the batch commits).
 func visible(k *KeyState, w uint64) *KeyState {
 	if k != nil && k.epoch > w {
-		return k.prev
+		k = k.prev
+	}
+	if k != nil && len(k.Entries) == 0 {
+		return nil
 	}
 	return k
 }

@@ -103,7 +103,7 @@ func TestUncommittedEpochIsHidden(t *testing.T) {
 	s := shard.NewSet(2, new(sequence.Counter), shard.WithHash(edges))
 	first, last := s.Route("first"), s.Route("last")
 	require.NotEqual(t, first.Index, last.Index)
-	before, _ := s.Register(first, draft(t, "first", "cache", "old", 0))
+	before, _, _ := s.Register(first, draft(t, "first", "cache", "old", 0))
 
 	entries, commit := s.BeginBatchForTest([]shard.Route{first, last}, []*domain.Draft{
 		draft(t, "first", "cache", "new", 0),

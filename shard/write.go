@@ -1,12 +1,22 @@
 package shard
 
 import (
-	"cmp"
 	"slices"
 	"time"
 
 	"github.com/oneiric-go/oneiric/domain"
+	"github.com/oneiric-go/oneiric/explain"
 	"github.com/oneiric-go/oneiric/internal/trie"
+)
+
+// Reasons a winner changes, as [Change].Reason gives them.
+const (
+	ReasonRegister   = "register"
+	ReasonPackage    = "register-package"
+	ReasonApply      = "apply"
+	ReasonUnregister = "unregister"
+	ReasonSelect     = "select"
+	ReasonHealth     = "health"
 )
 
 // Change reports a key's winner before and after a write. Writers return
@@ -14,14 +24,16 @@ import (
 type Change struct {
 	Domain, Key string
 	Old, New    *domain.Entry // nil when the key had, or has, no candidates
+	Reason      string        // one of the Reason constants
 }
 
 // Changed reports whether the winner changed.
 func (c Change) Changed() bool { return c.Old != c.New }
 
 // Register stamps d with the next sequence number and adds it to its key
-// under the routed shard's lock.
-func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change) {
+// under the routed shard's lock. A limit it would exceed returns a
+// *domain.LimitError, and nothing changes.
+func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change, error) {
 	sh := &s.shards[r.Index]
 	key := d.Key()
 	stale := sh.staleRead(r, key) // regtest only: the lost-update bug reads before locking
@@ -29,83 +41,326 @@ func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change) {
 	defer s.unlock(r.Index)
 	t, sl := sh.slotLocked(r, key)
 	old := stale.or(sl.load())
+	if err := s.checkKeyLocked(r, key, t, len(old.entries())+1, old == nil); err != nil {
+		return nil, Change{}, err
+	}
+	if t == nil {
+		if err := s.reserveDomains(r.Domain, 1); err != nil {
+			return nil, Change{}, err
+		}
+	}
 	yield()
 	e := d.Finish(s.seq.Next(), time.Now())
-	ks := old.insert(e, sh.selectionLocked(r.Domain, key))
+	ks := old.insert(e, sh.policyLocked(r.Domain, key))
 	s.installLocked(r, t, sl, key, ks, 1)
-	return e, change(r.Domain, key, old, ks)
+	c := change(r.Domain, key, old, ks, ReasonRegister)
+	s.emit(c)
+	return e, c, nil
+}
+
+// checkKeyLocked checks the per-key and per-domain limits for a key that
+// will hold n candidates, and is new when isNew. The caller holds the routed
+// shard's mu.
+func (s *Set) checkKeyLocked(r Route, key string, t *table, n int, isNew bool) error {
+	if m := s.limits.MaxCandidatesPerKey; m > 0 && n > m {
+		return &domain.LimitError{Limit: "candidates per key", Max: m, Domain: r.Domain, Key: key}
+	}
+	if m := s.limits.MaxKeysPerDomain; m > 0 && isNew && t != nil && t.keys.Load().Len() >= m {
+		return &domain.LimitError{Limit: "keys per domain", Max: m, Domain: r.Domain}
+	}
+	return nil
+}
+
+// reserveDomains reserves room for n new domains, or fails without reserving
+// any. Creating a table consumes a reservation; removing one releases it.
+func (s *Set) reserveDomains(dom string, n int) error {
+	if n == 0 {
+		return nil
+	}
+	m := int64(s.limits.MaxDomains)
+	for {
+		cur := s.domainN.Load()
+		if m > 0 && cur+int64(n) > m {
+			return &domain.LimitError{Limit: "domains", Max: int(m), Domain: dom}
+		}
+		if s.domainN.CompareAndSwap(cur, cur+int64(n)) {
+			return nil
+		}
+	}
+}
+
+// emit passes a change to the notify function. The caller holds the locks
+// of the write that made it.
+func (s *Set) emit(c Change) {
+	if s.notify != nil && c.Changed() {
+		s.notify(c)
+	}
+}
+
+// BatchResult says what a batch did.
+type BatchResult struct {
+	Added   []*domain.Entry // in the order the drafts were given
+	Kept    []*domain.Entry // owned entries equal to a draft, left in place
+	Removed []*domain.Entry // owned entries no draft matched
+	Changes []Change        // winner changes, by key in the order first touched
 }
 
 // RegisterBatch registers drafts, routed by routes (one per draft), in one
 // step: they get consecutive sequence numbers in the order given, and every
 // reader sees all of them or none, across keys and domains (see the package
-// doc). It returns the entries and the winner changes, in sequence order.
-func (s *Set) RegisterBatch(routes []Route, drafts []*domain.Draft) ([]*domain.Entry, []Change) {
-	if len(drafts) == 0 {
-		return nil, nil
+// doc). A limit it would exceed returns a *domain.LimitError and nothing
+// changes.
+func (s *Set) RegisterBatch(routes []Route, drafts []*domain.Draft) (BatchResult, error) {
+	return s.batch("", false, routes, drafts, ReasonPackage)
+}
+
+// Apply makes the set of entries owned by owner equal to drafts (routed by
+// routes), in one step that every reader sees whole or not at all: an owned
+// entry equal to a draft ([domain.Entry.SameAs]) is kept with its sequence
+// number, owned entries no draft matches are removed, and the other drafts
+// are registered. A limit it would exceed returns a *domain.LimitError and
+// nothing changes.
+func (s *Set) Apply(owner string, routes []Route, drafts []*domain.Draft) (BatchResult, error) {
+	return s.batch(owner, true, routes, drafts, ReasonApply)
+}
+
+// batchKey is the work a batch does on one key.
+type batchKey struct {
+	route   Route
+	key     string
+	t       *table // as found before the batch changed anything
+	old     *KeyState
+	gone    map[*domain.Entry]bool
+	adds    []int // indices of drafts added to this key
+	next    *KeyState
+	newKey  bool
+	emptied bool
+}
+
+func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain.Draft, reason string) (BatchResult, error) {
+	var res BatchResult
+	s.lockBatch() // lock order 1
+	defer s.unlockBatch()
+
+	// Every key the batch may touch: the drafts', and the owner's.
+	var order []*batchKey
+	byAddr := map[Addr]*batchKey{}
+	touch := func(r Route, key string) *batchKey {
+		a := Addr{r.Domain, key}
+		if w := byAddr[a]; w != nil {
+			return w
+		}
+		w := &batchKey{route: r, key: key}
+		byAddr[a] = w
+		order = append(order, w)
+		return w
 	}
-	multi := false // more than one key: needs an epoch
-	idx := make([]int, len(routes))
-	for i, r := range routes {
-		idx[i] = r.Index
-		multi = multi || r.Domain != routes[0].Domain || drafts[i].Key() != drafts[0].Key()
+	for i, d := range drafts {
+		touch(routes[i], d.Key())
 	}
-	if multi {
-		s.lockBatch() // lock order 1
-		defer s.unlockBatch()
+	if replace {
+		for a, r := range s.owners[owner] {
+			touch(r, a.Key)
+		}
+	}
+	idx := make([]int, len(order))
+	for i, w := range order {
+		idx[i] = w.route.Index
 	}
 	unlock := s.lockShards(idx) // lock order 2
 	defer unlock()
-
-	type work struct {
-		route Route
-		key   string
-		old   *KeyState // before the batch
-		next  *KeyState
+	for _, w := range order {
+		var sl *slot
+		w.t, sl = s.shards[w.route.Index].slotLocked(w.route, w.key)
+		w.old = sl.load()
 	}
-	var order []*work
-	byAddr := map[Addr]*work{}
-	first := s.seq.Reserve(len(drafts))
-	now := time.Now()
-	entries := make([]*domain.Entry, len(drafts))
+
+	// Match drafts to owned entries: equal ones are kept, the rest added.
+	matched := map[*domain.Entry]bool{}
 	for i, d := range drafts {
-		r, key := routes[i], d.Key()
-		w := byAddr[Addr{r.Domain, key}]
-		if w == nil {
-			_, sl := s.shards[r.Index].slotLocked(r, key)
-			w = &work{route: r, key: key, old: sl.load()}
-			w.next = w.old
-			byAddr[Addr{r.Domain, key}] = w
-			order = append(order, w)
+		w := byAddr[Addr{routes[i].Domain, d.Key()}]
+		if replace {
+			if e := findOwned(w.old, owner, d.Entry(), matched); e != nil {
+				matched[e] = true
+				res.Kept = append(res.Kept, e)
+				continue
+			}
 		}
-		e := d.Finish(first+uint64(i), now)
-		entries[i] = e
-		w.next = w.next.insert(e, s.shards[r.Index].selectionLocked(r.Domain, key))
+		w.adds = append(w.adds, i)
+	}
+	if replace {
+		for _, w := range order {
+			for _, e := range w.old.entries() {
+				if e.Owner() == owner && !matched[e] {
+					if w.gone == nil {
+						w.gone = map[*domain.Entry]bool{}
+					}
+					w.gone[e] = true
+					res.Removed = append(res.Removed, e)
+				}
+			}
+		}
 	}
 
+	// Check every limit before anything changes.
+	newDomains := map[string]bool{}
+	keysAfter := map[string]int{}
+	for _, w := range order {
+		n := len(w.old.entries()) - len(w.gone) + len(w.adds)
+		w.newKey, w.emptied = w.old == nil && n > 0, w.old != nil && n == 0
+		if len(w.adds) > 0 {
+			if m := s.limits.MaxCandidatesPerKey; m > 0 && n > m {
+				return BatchResult{}, &domain.LimitError{Limit: "candidates per key", Max: m, Domain: w.route.Domain, Key: w.key}
+			}
+		}
+		d := w.route.Domain
+		if _, ok := keysAfter[d]; !ok {
+			if w.t != nil {
+				keysAfter[d] = w.t.keys.Load().Len()
+			}
+		}
+		switch {
+		case w.newKey:
+			keysAfter[d]++
+			if w.t == nil {
+				newDomains[d] = true
+			}
+		case w.emptied:
+			keysAfter[d]--
+		}
+	}
+	if m := s.limits.MaxKeysPerDomain; m > 0 {
+		for d, n := range keysAfter {
+			if n > m {
+				return BatchResult{}, &domain.LimitError{Limit: "keys per domain", Max: m, Domain: d}
+			}
+		}
+	}
+	if len(res.Removed) == 0 && len(drafts) == len(res.Kept) {
+		return res, nil // nothing to change: no sequence number is consumed
+	}
+	if err := s.reserveDomains(firstKey(newDomains), len(newDomains)); err != nil {
+		return BatchResult{}, err
+	}
+
+	// Stamp the added drafts, in the order given.
+	res.Added = make([]*domain.Entry, 0, len(drafts)-len(res.Kept))
+	var added []int
+	for _, w := range order {
+		added = append(added, w.adds...)
+	}
+	slices.Sort(added)
+	first := s.seq.Reserve(len(added))
+	now := time.Now()
+	stamped := map[int]*domain.Entry{}
+	for j, i := range added {
+		e := drafts[i].Finish(first+uint64(j), now)
+		stamped[i] = e
+		res.Added = append(res.Added, e)
+	}
+
+	// Build each key's next state; publish; commit.
+	changed := 0
+	for _, w := range order {
+		if len(w.gone) == 0 && len(w.adds) == 0 {
+			continue
+		}
+		changed++
+		w.next = w.old.removing(w.gone)
+		p := explain.Policy{}
+		if w.old != nil {
+			p = w.old.Policy
+		} else {
+			p = s.shards[w.route.Index].policyLocked(w.route.Domain, w.key)
+		}
+		for _, i := range w.adds {
+			w.next = w.next.insert(stamped[i], p)
+		}
+	}
+	multi := changed > 1
 	var epoch uint64
 	if multi {
 		s.epoch++
 		epoch = s.epoch
 	}
-	changes := make([]Change, 0, len(order))
 	for _, w := range order {
-		if multi {
-			w.next.epoch, w.next.prev = epoch, w.old.withoutHistory()
+		if len(w.gone) == 0 && len(w.adds) == 0 {
+			continue
 		}
-		sh := &s.shards[w.route.Index]
-		t, sl := sh.slotLocked(w.route, w.key)
-		s.installLocked(w.route, t, sl, w.key, w.next, len(w.next.Entries)-len(w.old.entries()))
+		delta := len(w.adds) - len(w.gone)
+		next := w.next
+		if multi {
+			if next == nil { // a tombstone, removed from the indexes after the commit
+				next = &KeyState{}
+			}
+			next.epoch, next.prev = epoch, w.old.withoutHistory()
+		}
+		// Look the table and slot up again: an earlier key of this batch may
+		// have created the domain's table.
+		t, sl := s.shards[w.route.Index].slotLocked(w.route, w.key)
+		s.installLocked(w.route, t, sl, w.key, next, delta)
 		yield()
-		if c := change(w.route.Domain, w.key, w.old, w.next); c.Changed() {
-			changes = append(changes, c)
+		if c := change(w.route.Domain, w.key, w.old, w.next, reason); c.Changed() {
+			res.Changes = append(res.Changes, c)
 		}
 	}
 	if multi {
 		s.committed.Store(epoch) // the batch becomes visible here, all at once
+		for _, w := range order {
+			if w.emptied {
+				t, sl := s.shards[w.route.Index].slotLocked(w.route, w.key)
+				s.installLocked(w.route, t, sl, w.key, nil, 0)
+			}
+		}
 	}
-	slices.SortFunc(changes, func(a, b Change) int { return cmp.Compare(a.New.Sequence(), b.New.Sequence()) })
-	return entries, changes
+	if replace {
+		s.recordOwnerLocked(owner, order)
+	}
+	for _, c := range res.Changes {
+		s.emit(c)
+	}
+	return res, nil
+}
+
+// findOwned returns an entry of ks owned by owner, equal to want and not yet
+// matched, or nil.
+func findOwned(ks *KeyState, owner string, want *domain.Entry, matched map[*domain.Entry]bool) *domain.Entry {
+	for _, e := range ks.entries() {
+		if e.Owner() == owner && !matched[e] && e.SameAs(want) {
+			return e
+		}
+	}
+	return nil
+}
+
+// recordOwnerLocked records where owner's entries now are. The caller holds
+// batchMu and the shards of order.
+func (s *Set) recordOwnerLocked(owner string, order []*batchKey) {
+	if s.owners == nil {
+		s.owners = map[string]map[Addr]Route{}
+	}
+	where := map[Addr]Route{}
+	for _, w := range order {
+		_, sl := s.shards[w.route.Index].slotLocked(w.route, w.key)
+		for _, e := range sl.load().entries() {
+			if e.Owner() == owner {
+				where[Addr{w.route.Domain, w.key}] = w.route
+				break
+			}
+		}
+	}
+	if len(where) == 0 {
+		delete(s.owners, owner)
+		return
+	}
+	s.owners[owner] = where
+}
+
+func firstKey(m map[string]bool) string {
+	for k := range m {
+		return k
+	}
+	return ""
 }
 
 // Unregister removes every candidate of provider from (domain, key) and
@@ -124,7 +379,9 @@ func (s *Set) Unregister(r Route, key, provider string) (int, Change) {
 		return 0, Change{}
 	}
 	s.installLocked(r, t, sl, key, ks, -n)
-	return n, change(r.Domain, key, old, ks)
+	c := change(r.Domain, key, old, ks, ReasonUnregister)
+	s.emit(c)
+	return n, c
 }
 
 // Select sets (or, with provider "", clears) the selection of (domain, key)
@@ -149,21 +406,71 @@ func (s *Set) Select(r Route, key, provider string) Change {
 		}
 		sh.sel[r.Domain][key] = provider
 	}
+	return s.rerankLocked(r, key, ReasonSelect)
+}
+
+// SetHealth marks provider's candidates of (domain, key) healthy or not, and
+// re-ranks the key's candidates at once: an unhealthy candidate never wins
+// while a healthy one qualifies. The mark outlives the candidates.
+func (s *Set) SetHealth(r Route, key, provider string, healthy bool) Change {
+	sh := &s.shards[r.Index]
+	s.lock(r.Index) // lock order 2
+	defer s.unlock(r.Index)
+	if healthy {
+		if m := sh.sick[r.Domain][key]; m != nil {
+			delete(m, provider)
+			if len(m) == 0 {
+				delete(sh.sick[r.Domain], key)
+				if len(sh.sick[r.Domain]) == 0 {
+					delete(sh.sick, r.Domain)
+				}
+			}
+		}
+	} else {
+		if sh.sick == nil {
+			sh.sick = map[string]map[string]map[string]bool{}
+		}
+		if sh.sick[r.Domain] == nil {
+			sh.sick[r.Domain] = map[string]map[string]bool{}
+		}
+		if sh.sick[r.Domain][key] == nil {
+			sh.sick[r.Domain][key] = map[string]bool{}
+		}
+		sh.sick[r.Domain][key][provider] = true
+	}
+	return s.rerankLocked(r, key, ReasonHealth)
+}
+
+// rerankLocked re-ranks (domain, key) under its current policy. The caller
+// holds the routed shard's mu.
+func (s *Set) rerankLocked(r Route, key, reason string) Change {
+	sh := &s.shards[r.Index]
 	t, sl := sh.slotLocked(r, key)
 	old := sl.load()
-	if old == nil || old.Selected == provider {
+	if old == nil {
 		return Change{}
 	}
-	ks := old.reselect(provider)
+	p := sh.policyLocked(r.Domain, key)
+	if p.Selected == old.Policy.Selected && slices.Equal(p.Unhealthy, old.Policy.Unhealthy) {
+		return Change{}
+	}
+	ks := old.reranked(p)
 	s.installLocked(r, t, sl, key, ks, 0)
-	return change(r.Domain, key, old, ks)
+	c := change(r.Domain, key, old, ks, reason)
+	s.emit(c)
+	return c
 }
 
 // Snapshot returns the current View of each routed domain that has
 // candidates, or of every domain when routes is nil, read under the locks of
 // the shards involved so that the Views form one consistent cut. Its cost is
 // proportional to the number of keys read.
-func (s *Set) Snapshot(routes []Route) map[string]*View {
+func (s *Set) Snapshot(routes []Route) map[string]*View { return s.SnapshotAnd(routes, nil) }
+
+// SnapshotAnd is Snapshot that also runs under, if not nil, while it holds
+// the locks: the watch hub uses it to reset a watcher's buffer at exactly
+// the point the snapshot shows. under must not block or call into the set.
+func (s *Set) SnapshotAnd(routes []Route, under func()) map[string]*View {
 	if torn, ok := s.tornSnapshot(routes); ok { // regtest only: the torn-snapshot bug
 		return torn
 	}
@@ -181,6 +488,9 @@ func (s *Set) Snapshot(routes []Route) map[string]*View {
 	}
 	unlock := s.lockShards(idx) // lock order 2
 	defer unlock()
+	if under != nil {
+		under()
+	}
 	return s.viewsLocked(routes)
 }
 
@@ -300,7 +610,7 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 		if ks == nil {
 			return
 		}
-		t = &table{}
+		t = &table{} // its domain was reserved by the caller (reserveDomains)
 		t.keys.Store(&trie.Map[string, *slot]{})
 		_, dm := sh.tableLocked(r)
 		dm = dm.Set(r.Hash, r.Domain, t)
@@ -327,6 +637,7 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 			_, dm := sh.tableLocked(r)
 			dm = dm.Delete(r.Hash, r.Domain)
 			sh.domains.Store(&dm)
+			s.domainN.Add(-1)
 		}
 	}
 }
@@ -346,10 +657,17 @@ func (sh *Shard) setKey(r Route, h uint64, key string, sl *slot) {
 	sh.keys.Store(&km)
 }
 
-// selectionLocked returns the provider selected for (domain, key), or "".
-// The caller holds sh.mu.
-func (sh *Shard) selectionLocked(domain, key string) string {
-	return sh.sel[domain][key]
+// policyLocked returns the ranking policy of (domain, key): its selection and
+// its unhealthy providers. The caller holds sh.mu.
+func (sh *Shard) policyLocked(domain, key string) explain.Policy {
+	p := explain.Policy{Selected: sh.sel[domain][key]}
+	if m := sh.sick[domain][key]; len(m) > 0 {
+		for prov := range m {
+			p.Unhealthy = append(p.Unhealthy, prov)
+		}
+		slices.Sort(p.Unhealthy)
+	}
+	return p
 }
 
 // load returns the slot's state; a nil slot has none.
@@ -369,8 +687,8 @@ func (k *KeyState) entries() []*domain.Entry {
 }
 
 // change returns the winner change from old to next.
-func change(dom, key string, old, next *KeyState) Change {
-	c := Change{Domain: dom, Key: key}
+func change(dom, key string, old, next *KeyState, reason string) Change {
+	c := Change{Domain: dom, Key: key, Reason: reason}
 	if old != nil {
 		c.Old = old.Winner()
 	}

@@ -1,0 +1,188 @@
+package registry
+
+import (
+	"context"
+	"iter"
+	"sync"
+	"sync/atomic"
+
+	"github.com/oneiric-go/oneiric/shard"
+)
+
+// Change is what [Registry.Watch] delivers: a change of a key's winner, or,
+// with Resync set, the marker that precedes a replay of the current state.
+type Change struct {
+	Decision
+	// Resync marks a watcher that fell behind by more than its buffer (see
+	// [WithWatchBuffer]). The changes it missed are dropped; instead, right
+	// after this marker, it receives the current winner of every key of its
+	// domains as Changes with Reason "resync" and no Previous, and then the
+	// changes made after that state, in order. So it never ends up wrong.
+	Resync bool
+}
+
+// Watch returns a stream of the changes of every key's winner in the named
+// domains (all domains when none is named), from the moment Watch is called
+// until ctx ends or the caller stops ranging. Range over it once:
+//
+//	for c := range r.Watch(ctx, "adapter") {
+//		log.Printf("%s/%s: now %s", c.Domain, c.Key, c.Current.Provider())
+//	}
+//
+// Changes of one key arrive in the order they were made. Delivery never
+// happens while a registry lock is held, and a slow watcher never blocks a
+// writer: changes wait in a bounded buffer, and a watcher that overflows it
+// is resynchronised (see [Change].Resync). Watch starts no goroutine; ending
+// ctx, or breaking out of the loop, releases everything.
+//
+// An iterator reads better here than a channel: the range loop ends by
+// itself when ctx ends, there is no channel to drain or close, and no
+// goroutine to leak.
+func (r *Registry) Watch(ctx context.Context, domains ...string) iter.Seq[Change] {
+	return r.watch(ctx, domains)
+}
+
+func (r *Registry) watch(ctx context.Context, domains []string) iter.Seq[Change] {
+	w := r.hub.add(domains)
+	stop := context.AfterFunc(ctx, func() {
+		r.hub.remove(w)
+		w.wakeUp()
+	})
+	return func(yield func(Change) bool) {
+		defer func() {
+			stop()
+			r.hub.remove(w)
+		}()
+		for ctx.Err() == nil {
+			pending, overflowed := w.take()
+			if overflowed {
+				pending = r.resync(w)
+			}
+			for _, c := range pending {
+				if ctx.Err() != nil || !yield(c) {
+					return
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.wake:
+			}
+		}
+	}
+}
+
+// resync empties w's buffer at the instant of a snapshot of its domains, and
+// returns the marker followed by the snapshot's winners.
+func (r *Registry) resync(w *watcher) []Change {
+	var routes []shard.Route
+	for d := range w.domains {
+		routes = append(routes, r.set.Route(d))
+	}
+	views := r.set.SnapshotAnd(routes, w.reset)
+	out := []Change{{Resync: true}}
+	for _, d := range sortedKeys(views) {
+		for _, e := range views[d].Active() {
+			out = append(out, Change{Decision: Decision{Domain: d, Key: e.Key(), Current: e, Reason: "resync"}})
+		}
+	}
+	return out
+}
+
+// watchHub fans changes out to watchers. Lock order: shard locks (the
+// notify call runs under them), then hub.mu, then a watcher's mu.
+type watchHub struct {
+	size     int
+	live     atomic.Int64          // len(watchers), read without the lock: writers skip the hub when 0
+	mu       sync.RWMutex          // guards watchers: notify reads, add and remove write
+	watchers map[*watcher]struct{} // the live watchers
+}
+
+func newWatchHub(size int) *watchHub {
+	return &watchHub{size: size, watchers: map[*watcher]struct{}{}}
+}
+
+type watcher struct {
+	domains  map[string]bool // nil: every domain
+	wake     chan struct{}   // capacity 1: a change is waiting
+	mu       sync.Mutex      // guards buf and overflow
+	buf      []Change        // at most hub.size changes
+	overflow bool            // changes were dropped since the last reset
+	size     int
+}
+
+func (h *watchHub) add(domains []string) *watcher {
+	w := &watcher{wake: make(chan struct{}, 1), size: h.size}
+	if len(domains) > 0 {
+		w.domains = map[string]bool{}
+		for _, d := range domains {
+			w.domains[d] = true
+		}
+	}
+	h.mu.Lock()
+	h.watchers[w] = struct{}{}
+	h.live.Store(int64(len(h.watchers)))
+	h.mu.Unlock()
+	return w
+}
+
+func (h *watchHub) remove(w *watcher) {
+	h.mu.Lock()
+	delete(h.watchers, w)
+	h.live.Store(int64(len(h.watchers)))
+	h.mu.Unlock()
+}
+
+// notify is the shard set's notify function: it runs under the locks of the
+// write that made c, so the changes of one key reach every buffer in order.
+// It never blocks; with no watcher it is one atomic load.
+func (h *watchHub) notify(c shard.Change) {
+	if h.live.Load() == 0 {
+		return
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for w := range h.watchers {
+		if w.domains == nil || w.domains[c.Domain] {
+			w.push(Change{Decision: decision(c)})
+		}
+	}
+}
+
+func (w *watcher) push(c Change) {
+	w.mu.Lock()
+	switch {
+	case w.overflow:
+	case len(w.buf) >= w.size:
+		w.overflow, w.buf = true, nil
+	default:
+		w.buf = append(w.buf, c)
+	}
+	w.mu.Unlock()
+	w.wakeUp()
+}
+
+func (w *watcher) wakeUp() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the buffered changes and whether the buffer overflowed.
+func (w *watcher) take() ([]Change, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	buf, over := w.buf, w.overflow
+	w.buf = nil
+	return buf, over
+}
+
+// reset empties the buffer and clears the overflow; the resync snapshot
+// calls it under the shard locks, so the changes buffered afterwards are
+// exactly those the snapshot does not show.
+func (w *watcher) reset() {
+	w.mu.Lock()
+	w.buf, w.overflow = nil, false
+	w.mu.Unlock()
+}
