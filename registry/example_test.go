@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -107,7 +108,7 @@ func ExampleRegistry_Explain_json() {
 	if _, err := r.Register(registry.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Capabilities: []string{"ttl"}}); err != nil {
 		log.Fatal(err)
 	}
-	b, err := r.Explain("adapter", "cache", registry.Require("ttl")).MarshalJSON()
+	b, err := json.Marshal(r.Explain("adapter", "cache", registry.Require("ttl")))
 	if err != nil {
 		log.Fatal(err)
 	}
