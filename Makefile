@@ -9,7 +9,7 @@ STRESSFLAGS ?=
 COVERPROFILE ?= out/cover.out
 
 .DEFAULT_GOAL := test
-.PHONY: test race test-long bench fuzz lint cover stress demo
+.PHONY: test race test-long bench profile fuzz lint cover stress demo
 
 ## test: every test, with the race detector
 test:
@@ -22,9 +22,32 @@ race: test
 test-long:
 	$(GO) test -race -count=1 -cpu 1,2,4 -shuffle=on $(TESTFLAGS) ./...
 
-## bench: every benchmark, 6 runs each (for benchstat), into bench.txt
+## bench: the figures of docs/benchmarks.md (package bench, about 12 minutes on
+## 2 cores): the parallel benchmarks at -cpu 1,2,4 and the rest (the map floor
+## and the single-goroutine benchmarks) at -cpu 1, 6 runs each, into bench.txt;
+## the benchstat tables into benchstat.txt; the chart into docs/scaling.svg.
+## BENCHTIME (default 200ms) and BENCHCOUNT (default 6) override the run length.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench 'Resolve|Mix|Writers' -skip 'Resolve/./impl=map$$' -benchmem \
+		-cpu 1,2,4 -count $(or $(BENCHCOUNT),6) -benchtime $(or $(BENCHTIME),200ms) -timeout 60m ./bench 2>&1 | tee bench.txt
+	$(GO) test -run '^$$' -bench 'Resolve/./impl=map$$|Register|Load|ListActive|Explain|Snapshot' -benchmem \
+		-cpu 1 -count $(or $(BENCHCOUNT),6) -benchtime $(or $(BENCHTIME),200ms) -timeout 60m ./bench 2>&1 | tee -a bench.txt
+	@! grep -E '^(FAIL|--- FAIL|panic:)' bench.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /impl bench.txt > benchstat.txt
+	$(GO) run ./internal/benchchart < bench.txt > docs/scaling.svg
+	@echo "bench: wrote bench.txt, benchstat.txt and docs/scaling.svg"
+
+## profile: CPU, mutex and block profiles of a contended benchmark, the 90/10
+## Resolve/Register mix on one hot domain at -cpu 2 (PROFILE_IMPL=registry by
+## default; seed-mutex for the baseline), into out/, then pprof -top of each.
+profile:
+	@mkdir -p out
+	$(GO) test -run '^$$' -bench 'Mix/read=90/dist=hot/impl=$(or $(PROFILE_IMPL),registry)$$' -benchmem -cpu 2 -count 1 \
+		-benchtime 3s -o out/bench.test -cpuprofile out/cpu.prof -mutexprofile out/mutex.prof \
+		-mutexprofilefraction 1 -blockprofile out/block.prof -blockprofilerate 1 ./bench
+	$(GO) tool pprof -top -nodecount 25 out/bench.test out/cpu.prof
+	$(GO) tool pprof -top -nodecount 15 out/bench.test out/mutex.prof
+	$(GO) tool pprof -top -nodecount 15 out/bench.test out/block.prof
 
 ## fuzz: every Fuzz target of every package for FUZZTIME each; nothing to do if there are none
 fuzz:
