@@ -655,7 +655,10 @@ func diffSnapshot(s *registry.Snapshot, want map[model.Addr][]*registry.Entry, f
 }
 
 // requireAnyAll requires any of the capabilities the tests use.
-var requireAnyAll = []opt{{kind: optRequireAny, caps: testCaps}}
+var (
+	requireAnyAll      = []registry.ResolveOption{registry.RequireAny(testCaps...)}
+	requireAnyAllQuery = queryOf([]opt{{kind: optRequireAny, caps: testCaps}})
+)
 
 // scoreOf is a candidate's score without required capabilities, computed
 // from the spec with the selections the test tracks.
@@ -740,12 +743,16 @@ func (h *harness) check(full bool) error {
 			}
 			// Capabilities reorder candidates only when a candidate ranked
 			// lower matches more of them: RequireAny of every capability
-			// exercises that on every key.
-			if err := h.explain(d, k, requireAnyAll); err != nil {
-				return err
-			}
-			if err := h.resolve(d, k, requireAnyAll); err != nil {
-				return err
+			// exercises that on every key with several candidates.
+			if len(x.Ordered) > 1 {
+				xa := h.r.Explain(d, k, requireAnyAll...)
+				if diff := diffExplanation(xa, h.m.Explain(d, k, requireAnyAllQuery)); diff != "" {
+					return fmt.Errorf("Explain(%q, %q, RequireAny(all)): %s", trunc(d), trunc(k), diff)
+				}
+				e, ok := h.r.Resolve(d, k, requireAnyAll...)
+				if w, wok := xa.Winner(); ok != wok || e != w {
+					return fmt.Errorf("Resolve(%q, %q, RequireAny(all)) = %s, %v; Explain's winner %s", trunc(d), trunc(k), fmtEntry(e), ok, fmtEntry(w))
+				}
 			}
 			if w != x.Ordered[0].Entry {
 				return fmt.Errorf("Resolve(%q, %q) = %s, not the best-scored %s", trunc(d), trunc(k), fmtEntry(w), fmtEntry(x.Ordered[0].Entry))

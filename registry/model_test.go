@@ -9,41 +9,48 @@ import (
 	"github.com/oneiric-go/oneiric/registry"
 )
 
+// modelConfigs are the registry layouts TestRegistryMatchesModel draws
+// from, simplest first (rapid shrinks a failure towards the first).
+var modelConfigs = []struct {
+	name   string
+	shards int
+	hash   func(string) uint64
+}{
+	{"shards=1", 1, nil},
+	{"shards=4", 4, nil},
+	{"shards=default", 0, nil},
+	// Every domain hashes to the same value: one shard of eight holds them
+	// all, and they collide in its domain table.
+	{"degenerate-hash", 8, func(string) uint64 { return 0x9e3779b97f4a7c15 }},
+}
+
 // TestRegistryMatchesModel is a rapid state machine: random sequences of
 // operations run against a Registry and against the reference model
 // (internal/model), every result is compared, and after every step Check
 // compares the whole state and verifies the invariants (see harness.check).
+// Each run draws its registry layout from modelConfigs (1, 4 and the default
+// number of shards, and a degenerate hash), its default priority and its
+// initial selections.
 //
-// The number of runs and of steps per run are rapid's own flags:
+// The number of runs and the mean number of steps per run are rapid's own
+// flags, -rapid.checks (default 100) and -rapid.steps (default 30):
 //
 //	go test -run TestRegistryMatchesModel ./registry/ -rapid.checks=1000 -rapid.steps=100
 //
-// Each subtest runs -rapid.checks state machines (default 100) of about
-// -rapid.steps steps (default 30).
+// With ./... use the environment instead (RAPID_CHECKS=1000 RAPID_STEPS=100),
+// as packages that do not import rapid reject its flags.
 func TestRegistryMatchesModel(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		shards int
-		hash   func(string) uint64
-	}{
-		{"shards=1", 1, nil},
-		{"shards=4", 4, nil},
-		{"shards=default", 0, nil},
-		// Every domain hashes to the same value: one shard holds them all,
-		// and they collide in its domain table.
-		{"degenerate-hash", 8, func(string) uint64 { return 0x9e3779b97f4a7c15 }},
-	} {
-		t.Run(tc.name, rapid.MakeCheck(func(t *rapid.T) {
-			cfg := harnessConfig{
-				shards:     tc.shards,
-				hash:       tc.hash,
-				defPrio:    rapid.SampledFrom([]int{0, 5, -1}).Draw(t, "defaultPriority"),
-				selections: selectionsGen().Draw(t, "selections"),
-			}
-			t.Logf("config: %v", cfg)
-			t.Repeat(rapid.StateMachineActions(&machine{h: newHarness(cfg)}))
-		}))
-	}
+	rapid.Check(t, func(t *rapid.T) {
+		c := rapid.IntRange(0, len(modelConfigs)-1).Draw(t, "config")
+		cfg := harnessConfig{
+			shards:     modelConfigs[c].shards,
+			hash:       modelConfigs[c].hash,
+			defPrio:    rapid.SampledFrom([]int{0, 5, -1}).Draw(t, "defaultPriority"),
+			selections: selectionsGen().Draw(t, "selections"),
+		}
+		t.Logf("config %s: %v", modelConfigs[c].name, cfg)
+		t.Repeat(rapid.StateMachineActions(&machine{h: newHarness(cfg)}))
+	})
 }
 
 // machine is the rapid state machine: each exported method taking a
