@@ -11,16 +11,23 @@ COVERPROFILE ?= out/cover.out
 .DEFAULT_GOAL := test
 .PHONY: test race test-long bench profile fuzz lint cover stress demo
 
-## test: every test, with the race detector
+## test: every test, with the race detector; then the linearizability proof in
+## full (200 histories a check; under -race it records 10) without it, and
+## the regtest self-checks (the checker flags deliberate bugs; lock order)
+## at GOMAXPROCS 1 and 2
 test:
 	$(GO) test -race $(TESTFLAGS) ./...
+	$(GO) test -count=1 -run 'Linearizable' $(TESTFLAGS) ./registry
+	$(GO) test -count=1 -tags regtest -cpu 1,2 -run 'Catches|LockOrder' $(TESTFLAGS) ./registry ./shard
 
 ## race: the same as test
 race: test
 
-## test-long: uncached, at GOMAXPROCS 1, 2 and 4, in random order
+## test-long: uncached, at GOMAXPROCS 1, 2 and 4, in random order; then the
+## rapid model test at 1,000 checks of 100 steps
 test-long:
 	$(GO) test -race -count=1 -cpu 1,2,4 -shuffle=on $(TESTFLAGS) ./...
+	RAPID_CHECKS=1000 RAPID_STEPS=100 $(GO) test -count=1 -run 'TestRegistryMatchesModel' $(TESTFLAGS) ./registry
 
 ## bench: the figures of docs/benchmarks.md (package bench, about 12 minutes on
 ## 2 cores): the parallel benchmarks at -cpu 1,2,4 and the rest (the map floor
@@ -39,7 +46,9 @@ bench:
 
 ## profile: CPU, mutex and block profiles of a contended benchmark, the 90/10
 ## Resolve/Register mix on one hot domain at -cpu 2 (PROFILE_IMPL=registry by
-## default; seed-mutex for the baseline), into out/, then pprof -top of each.
+## default; seed-mutex for the baseline), into out/, then pprof -top of each;
+## the block profile is focused on the library (the rest is the benchmark
+## harness waiting for its goroutines).
 profile:
 	@mkdir -p out
 	$(GO) test -run '^$$' -bench 'Mix/read=90/dist=hot/impl=$(or $(PROFILE_IMPL),registry)$$' -benchmem -cpu 2 -count 1 \
@@ -47,7 +56,7 @@ profile:
 		-mutexprofilefraction 1 -blockprofile out/block.prof -blockprofilerate 1 ./bench
 	$(GO) tool pprof -top -nodecount 25 out/bench.test out/cpu.prof
 	$(GO) tool pprof -top -nodecount 15 out/bench.test out/mutex.prof
-	$(GO) tool pprof -top -nodecount 15 out/bench.test out/block.prof
+	$(GO) tool pprof -top -nodecount 15 -focus 'oneiric/(registry|shard)' out/bench.test out/block.prof
 
 ## fuzz: every Fuzz target of every package for FUZZTIME each; nothing to do if there are none
 fuzz:

@@ -22,11 +22,10 @@ import (
 func flagged(t *testing.T, bug interface{ Store(bool) }, w linWorkload, perKey bool, histories int) int {
 	bug.Store(true)
 	defer bug.Store(false)
-	m := linModel(perKey)
 	n := 0
 	for h := range histories {
 		hist, _ := record(registry.New(), w, uint64(1000+h))
-		if res, _ := porcupine.CheckOperationsVerbose(m, hist, 0); res == porcupine.Illegal {
+		if res, _ := porcupine.CheckOperationsVerbose(linModel(perKey), hist, 0); res == porcupine.Illegal {
 			n++
 		}
 	}

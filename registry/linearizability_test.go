@@ -103,32 +103,33 @@ func (s linState) selection(dom, key string) string {
 
 // ranked returns the candidates of (dom, key), best first.
 func (s linState) ranked(dom, key string) []linCand {
-	sel := s.selection(dom, key)
 	var out []linCand
 	for _, c := range s.cands {
 		if c.domain == dom && c.key == key {
 			out = append(out, c)
 		}
 	}
+	s.rank(out, s.selection(dom, key))
+	return out
+}
+
+// rank sorts the candidates of one key, best first, for selection sel.
+func (s linState) rank(cs []linCand, sel string) {
 	override := func(c linCand) int {
 		if sel != "" && c.provider == sel {
 			return 1
 		}
 		return 0
 	}
-	slices.SortFunc(out, func(a, b linCand) int {
+	slices.SortFunc(cs, func(a, b linCand) int {
 		if d := override(b) - override(a); d != 0 {
 			return d
 		}
 		if d := b.prio - a.prio; d != 0 {
 			return d
 		}
-		if a.seq > b.seq {
-			return -1
-		}
-		return 1
+		return cmpU(b.seq, a.seq)
 	})
-	return out
 }
 
 func seqText(cs []linCand) string {
@@ -161,18 +162,38 @@ func (s linState) domainsOf() []string {
 	return ds
 }
 
-// snapshotText renders the ranked candidates of every key of the domains.
+// snapshotText renders the ranked candidates of every key of the domains,
+// in one pass over the state.
 func (s linState) snapshotText(domains []string) string {
-	if len(domains) == 0 {
-		domains = s.domainsOf()
-	}
-	domains = slices.Clone(domains)
-	slices.Sort(domains)
-	var b strings.Builder
-	for _, d := range domains {
-		for _, k := range s.keysOf(d) {
-			fmt.Fprintf(&b, "%s/%s=%s;", d, k, seqText(s.ranked(d, k)))
+	type addr struct{ domain, key string }
+	groups := map[addr][]linCand{}
+	var addrs []addr
+	for _, c := range s.cands {
+		if len(domains) > 0 && !slices.Contains(domains, c.domain) {
+			continue
 		}
+		a := addr{c.domain, c.key}
+		if _, ok := groups[a]; !ok {
+			addrs = append(addrs, a)
+		}
+		groups[a] = append(groups[a], c)
+	}
+	slices.SortFunc(addrs, func(x, y addr) int {
+		if c := strings.Compare(x.domain, y.domain); c != 0 {
+			return c
+		}
+		return strings.Compare(x.key, y.key)
+	})
+	var b strings.Builder
+	for _, a := range addrs {
+		cs := groups[a]
+		s.rank(cs, s.selection(a.domain, a.key))
+		b.WriteString(a.domain)
+		b.WriteByte('/')
+		b.WriteString(a.key)
+		b.WriteByte('=')
+		b.WriteString(seqText(cs))
+		b.WriteByte(';')
 	}
 	return b.String()
 }
@@ -218,6 +239,30 @@ func (s linState) hasSeq(seq uint64) bool {
 // linearization order (they are taken under the key's shard lock);
 // across keys only uniqueness holds.
 func linModel(perKey bool) porcupine.Model {
+	// Rendering a whole state is the model's costliest step, and the checker
+	// asks for the same state many times while it searches: memoise it.
+	var (
+		memoMu sync.Mutex
+		memo   = map[string]string{}
+	)
+	render := func(s linState, kind linOp, arg []string) string {
+		k := fmt.Sprint(s.id, len(s.cands), kind, arg)
+		memoMu.Lock()
+		text, ok := memo[k]
+		memoMu.Unlock()
+		if ok {
+			return text
+		}
+		if kind == linSnapshot {
+			text = s.snapshotText(arg)
+		} else {
+			text = s.activeText(arg[0])
+		}
+		memoMu.Lock()
+		memo[k] = text
+		memoMu.Unlock()
+		return text
+	}
 	m := porcupine.Model{
 		Init: func() any { return linState{} },
 		Step: func(st, in, out any) (bool, any) {
@@ -278,9 +323,9 @@ func linModel(perKey bool) porcupine.Model {
 			case linExplain:
 				return o.text == seqText(s.ranked(i.domain, i.key)), s
 			case linSnapshot:
-				return o.text == s.snapshotText(i.domains), s
+				return o.text == render(s, linSnapshot, i.domains), s
 			case linListActive:
-				return o.text == s.activeText(i.domain), s
+				return o.text == render(s, linListActive, []string{i.domain}), s
 			}
 			return false, s
 		},
@@ -521,7 +566,6 @@ func checkHistory(t *testing.T, m porcupine.Model, h []porcupine.Operation) (por
 // runLinearizability records and checks histories under each configuration.
 func runLinearizability(t *testing.T, w linWorkload, histories int, perKey bool) {
 	requireSpread(t, w.domains)
-	m := linModel(perKey)
 	for name, opts := range linConfigs() {
 		t.Run(name, func(t *testing.T) {
 			var inFlight float64
@@ -529,7 +573,7 @@ func runLinearizability(t *testing.T, w linWorkload, histories int, perKey bool)
 				r := registry.New(opts...)
 				hist, mean := record(r, w, uint64(h))
 				inFlight += mean
-				if res, path := checkHistory(t, m, hist); res != porcupine.Ok {
+				if res, path := checkHistory(t, linModel(perKey), hist); res != porcupine.Ok {
 					t.Fatalf("history %d is not linearizable (%s); visualisation: %s", h, res, path)
 				}
 			}
