@@ -61,7 +61,9 @@ func (h *Handle) ListShadowed() []*Entry { return h.r.set.View(h.route).Shadowed
 func (h *Handle) Unregister(key, provider string) int { return h.r.unregister(h.route, key, provider) }
 
 // Select is [Registry.Select] in the handle's domain.
-func (h *Handle) Select(key, provider string) error { return h.r.selectProvider(h.route, key, provider) }
+func (h *Handle) Select(key, provider string) error {
+	return h.r.selectProvider(h.route, key, provider)
+}
 
 // SetHealth is [Registry.SetHealth] in the handle's domain.
 func (h *Handle) SetHealth(key, provider string, healthy bool) error {

@@ -38,14 +38,14 @@ type Set struct {
 	seed   maphash.Seed        // seeds the key index's hash, so key names cannot be chosen to collide
 	seq    *sequence.Counter   // hands out every entry's sequence number
 
-	limits  domain.Limits   // fixed at NewSet
-	notify  func(Change)    // called under a write's locks with each change; must not block; nil: none
-	domainN atomic.Int64    // domains with keys, reserved before a domain is created
+	limits  domain.Limits // fixed at NewSet
+	notify  func(Change)  // called under a write's locks with each change; must not block; nil: none
+	domainN atomic.Int64  // domains with keys, reserved before a domain is created
 
-	batchMu   sync.Mutex                  // serialises batches; lock order 1 (package doc)
-	epoch     uint64                      // last batch epoch handed out; guarded by batchMu
-	owners    map[string]map[Addr]Route   // where each owner's entries may be; guarded by batchMu
-	committed atomic.Uint64               // last batch epoch whose states are all published
+	batchMu   sync.Mutex                // serialises batches; lock order 1 (package doc)
+	epoch     uint64                    // last batch epoch handed out; guarded by batchMu
+	owners    map[string]map[Addr]Route // where each owner's entries may be; guarded by batchMu
+	committed atomic.Uint64             // last batch epoch whose states are all published
 }
 
 // Addr is a (domain, key) pair: the key of a shard's key index.
