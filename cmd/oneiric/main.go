@@ -10,10 +10,20 @@
 //	        few seconds of concurrent readers and writers with invariant checks
 //	stress  run the stress harness (package stress) and print throughput,
 //	        latency percentiles and invariants; exit status 1 on any FAIL
+//	list    list every domain's active and shadowed candidates over manifests:
+//	        oneiric list [-json] FILE...
+//	explain rank one key's candidates over manifests, with scores and reasons:
+//	        oneiric explain [-json] [-provider P] [-require CAP]... [-any] DOMAIN KEY FILE...
+//	resolve the candidate one key resolves to over manifests:
+//	        oneiric resolve [-json] [-provider P] [-require CAP]... [-any] DOMAIN KEY FILE...
 //	help    print this usage, or a command's flags with "help <command>"
 //
-// Exit status: 0 on success, 1 when an invariant failed or the command could
-// not run, 2 for bad usage, 130 when interrupted.
+// Flags come before a command's arguments; docs/manifest.md describes the
+// manifest format.
+//
+// Exit status: 0 on success, 1 when an invariant failed, resolve found no
+// qualifying candidate or the command could not run, 2 for bad usage or a
+// manifest that cannot be read or is malformed, 130 when interrupted.
 package main
 
 import (
@@ -29,8 +39,8 @@ import (
 // Exit statuses.
 const (
 	exitOK          = 0
-	exitFail        = 1   // an invariant failed, or the command could not run
-	exitUsage       = 2   // bad command line, as package flag uses
+	exitFail        = 1   // an invariant failed, resolve found no candidate, or the command could not run
+	exitUsage       = 2   // bad command line, as package flag uses, or a manifest that cannot be loaded
 	exitInterrupted = 130 // stopped by SIGINT, as shells report it
 )
 
@@ -42,15 +52,17 @@ type command struct {
 	run     func(ctx context.Context, args []string, out, errOut io.Writer) int
 }
 
-// commands is the dispatch table, in the order usage lists them. New
-// subcommands (list, explain and resolve over manifests are planned) are one
-// entry each. It is filled in init because help refers to it.
+// commands is the dispatch table, in the order usage lists them. A new
+// subcommand is one entry. It is filled in init because help refers to it.
 var commands []command
 
 func init() {
 	commands = []command{
 		{"demo", "register a sample, show winners and explanations, then run concurrent readers and writers", runDemo},
 		{"stress", "run the stress harness: ops/s, latency percentiles, invariants (exit 1 on FAIL)", runStress},
+		{"list", "list each domain's active and shadowed candidates over manifest files", runList},
+		{"explain", "rank one key's candidates over manifest files, with scores and reasons", runExplain},
+		{"resolve", "resolve one key over manifest files (exit 1 if no candidate qualifies)", runResolve},
 		{"help", "print this usage, or a command's flags: help <command>", runHelp},
 	}
 }
@@ -108,6 +120,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, `Run "oneiric help <command>" for a command's flags. Start with "oneiric demo".`)
+	fmt.Fprintln(w, "Flags come before a command's arguments. docs/manifest.md describes the manifest format.")
 }
 
 // runHelp prints the usage, or the flags of the command named in args.
