@@ -45,7 +45,7 @@ func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change, error) 
 		return nil, Change{}, err
 	}
 	if t == nil {
-		if err := s.reserveDomains(r.Domain, 1); err != nil {
+		if err := s.reserveDomains(r.Domain, 1, 0); err != nil {
 			return nil, Change{}, err
 		}
 	}
@@ -73,14 +73,19 @@ func (s *Set) checkKeyLocked(r Route, key string, t *table, n int, isNew bool) e
 
 // reserveDomains reserves room for n new domains, or fails without reserving
 // any. Creating a table consumes a reservation; removing one releases it.
-func (s *Set) reserveDomains(dom string, n int) error {
+// freed is how many domains the same write removes (an Apply that swaps one
+// domain for another): the limit judges the state the write leaves, so they
+// count as room, but their reservations are released only as their tables
+// are removed, later in the write. Until then the count exceeds the domains
+// held by at most freed; it is never below them, so the limit always holds.
+func (s *Set) reserveDomains(dom string, n, freed int) error {
 	if n == 0 {
 		return nil
 	}
 	m := int64(s.limits.MaxDomains)
 	for {
 		cur := s.domainN.Load()
-		if m > 0 && cur+int64(n) > m {
+		if m > 0 && cur+int64(n-freed) > m {
 			return &domain.LimitError{Limit: "domains", Max: int(m), Domain: dom}
 		}
 		if s.domainN.CompareAndSwap(cur, cur+int64(n)) {
@@ -239,7 +244,13 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	if len(res.Removed) == 0 && len(drafts) == len(res.Kept) {
 		return res, nil // nothing to change: no sequence number is consumed
 	}
-	if err := s.reserveDomains(firstKey(newDomains), len(newDomains)); err != nil {
+	freed := 0 // domains this batch empties
+	for _, n := range keysAfter {
+		if n == 0 {
+			freed++
+		}
+	}
+	if err := s.reserveDomains(firstKey(newDomains), len(newDomains), freed); err != nil {
 		return BatchResult{}, err
 	}
 

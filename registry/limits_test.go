@@ -1,0 +1,408 @@
+package registry_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oneiric-go/oneiric/registry"
+)
+
+// i5LimitCase is an operation that must be refused by a limit.
+type i5LimitCase struct {
+	name string
+	op   func(r *registry.Registry) error
+}
+
+// i5RunLimitCases runs each case on a fresh registry made by setup (which
+// returns how many sequence numbers it consumed) and checks that the
+// operation is refused with a *LimitError naming limit, and that nothing
+// changes and no sequence number is consumed: probe, a candidate within every
+// limit, registered afterwards, gets the next one.
+func i5RunLimitCases(t *testing.T, limits registry.Limits, setup func(t *testing.T, r *registry.Registry) uint64, probe registry.Candidate, limit string, cases []i5LimitCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			var decisions atomic.Int64
+			r := registry.New(registry.WithLimits(limits), registry.WithDecisionHook(func(registry.Decision) { decisions.Add(1) }))
+			used := setup(t, r)
+			dump, hooked := i5Dump(r), decisions.Load()
+			err := tt.op(r)
+			i5RequireLimit(t, err, limit)
+			assert.Equal(t, dump, i5Dump(r), "nothing changes")
+			assert.Equal(t, hooked, decisions.Load(), "no winner changes")
+			e, err := r.Register(probe)
+			require.NoError(t, err)
+			assert.Equal(t, used+1, e.Sequence(), "no sequence number consumed")
+		})
+	}
+}
+
+// i5RequireLimit checks that err reports limit with the registry's limit.
+func i5RequireLimit(t *testing.T, err error, limit string) {
+	t.Helper()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, registry.ErrLimitExceeded)
+	assert.False(t, errors.Is(err, registry.ErrInvalidCandidate), "a limit is not an invalid candidate")
+	var le *registry.LimitError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, limit, le.Limit)
+	assert.Equal(t, 2, le.Max, "every limit in these tests is 2")
+	assert.Contains(t, err.Error(), limit)
+}
+
+// TestLimitMaxDomains: a third domain is refused when MaxDomains is 2, by
+// every operation that can add one, all or nothing.
+func TestLimitMaxDomains(t *testing.T) {
+	setup := func(t *testing.T, r *registry.Registry) uint64 {
+		i5Register(t, r, i5C("adapter", "cache", "redis", 1))
+		i5Apply(t, r, "loader", []registry.Candidate{i5C("service", "mail", "smtp", 1)})
+		return 2
+	}
+	probe := i5C("adapter", "probe", "p", 1)
+	i5RunLimitCases(t, registry.Limits{MaxDomains: 2}, setup, probe, "domains", []i5LimitCase{
+		{"Register", func(r *registry.Registry) error {
+			_, err := r.Register(i5C("task", "cron", "tick", 1))
+			return err
+		}},
+		{"a handle's Register", func(r *registry.Registry) error {
+			_, err := r.Domain("task").Register(i5C("", "cron", "tick", 1))
+			return err
+		}},
+		{"RegisterPackage", func(r *registry.Registry) error {
+			_, err := r.RegisterPackage("pkg", "/app/x.py", []registry.Candidate{i5C("adapter", "queue", "nats", 1), i5C("task", "cron", "tick", 1)}, nil)
+			return err
+		}},
+		{"Apply", func(r *registry.Registry) error {
+			_, err := r.Apply("loader", []registry.Candidate{i5C("service", "mail", "smtp", 1), i5C("adapter", "queue", "nats", 1), i5C("task", "cron", "tick", 1)})
+			return err
+		}},
+		{"Apply of another owner adding two domains", func(r *registry.Registry) error {
+			_, err := r.Apply("other", []registry.Candidate{i5C("task", "cron", "tick", 1), i5C("event", "bus", "kafka", 1)})
+			return err
+		}},
+	})
+}
+
+// TestLimitMaxKeysPerDomain: a third key in a domain is refused when
+// MaxKeysPerDomain is 2.
+func TestLimitMaxKeysPerDomain(t *testing.T) {
+	setup := func(t *testing.T, r *registry.Registry) uint64 {
+		i5Register(t, r, i5C("adapter", "cache", "redis", 1))
+		i5Apply(t, r, "loader", []registry.Candidate{i5C("adapter", "queue", "nats", 1), i5C("service", "mail", "smtp", 1)})
+		return 3
+	}
+	probe := i5C("probe", "probe", "p", 1)
+	i5RunLimitCases(t, registry.Limits{MaxKeysPerDomain: 2}, setup, probe, "keys per domain", []i5LimitCase{
+		{"Register", func(r *registry.Registry) error {
+			_, err := r.Register(i5C("adapter", "store", "s3", 1))
+			return err
+		}},
+		{"a handle's Register", func(r *registry.Registry) error {
+			_, err := r.Domain("adapter").Register(i5C("", "store", "s3", 1))
+			return err
+		}},
+		{"RegisterPackage", func(r *registry.Registry) error {
+			_, err := r.RegisterPackage("pkg", "/app/x.py", []registry.Candidate{i5C("service", "sms", "twilio", 1), i5C("adapter", "store", "s3", 1)}, nil)
+			return err
+		}},
+		{"RegisterPackage of three keys in a new domain", func(r *registry.Registry) error {
+			_, err := r.RegisterPackage("pkg", "/app/x.py", []registry.Candidate{i5C("task", "a", "p", 1), i5C("task", "b", "p", 1), i5C("task", "c", "p", 1)}, nil)
+			return err
+		}},
+		{"Apply", func(r *registry.Registry) error {
+			_, err := r.Apply("loader", []registry.Candidate{i5C("adapter", "queue", "nats", 1), i5C("adapter", "store", "s3", 1), i5C("service", "mail", "smtp", 1)})
+			return err
+		}},
+	})
+}
+
+// TestLimitMaxCandidatesPerKey: a third candidate of a key is refused when
+// MaxCandidatesPerKey is 2.
+func TestLimitMaxCandidatesPerKey(t *testing.T) {
+	setup := func(t *testing.T, r *registry.Registry) uint64 {
+		i5Register(t, r, i5C("adapter", "cache", "redis", 1))
+		i5Apply(t, r, "loader", []registry.Candidate{i5C("adapter", "cache", "memcached", 1), i5C("service", "mail", "smtp", 1)})
+		return 3
+	}
+	probe := i5C("adapter", "probe", "p", 1)
+	i5RunLimitCases(t, registry.Limits{MaxCandidatesPerKey: 2}, setup, probe, "candidates per key", []i5LimitCase{
+		{"Register", func(r *registry.Registry) error {
+			_, err := r.Register(i5C("adapter", "cache", "valkey", 1))
+			return err
+		}},
+		{"Register of the same provider again", func(r *registry.Registry) error {
+			_, err := r.Register(i5C("adapter", "cache", "redis", 1))
+			return err
+		}},
+		{"a handle's Register", func(r *registry.Registry) error {
+			_, err := r.Domain("adapter").Register(i5C("", "cache", "valkey", 1))
+			return err
+		}},
+		{"RegisterPackage", func(r *registry.Registry) error {
+			_, err := r.RegisterPackage("pkg", "/app/x.py", []registry.Candidate{i5C("service", "mail", "ses", 1), i5C("adapter", "cache", "valkey", 1)}, nil)
+			return err
+		}},
+		{"RegisterPackage of three candidates of a new key", func(r *registry.Registry) error {
+			_, err := r.RegisterPackage("pkg", "/app/x.py", []registry.Candidate{i5C("task", "a", "p", 1), i5C("task", "a", "q", 1), i5C("task", "a", "r", 1)}, nil)
+			return err
+		}},
+		{"Apply", func(r *registry.Registry) error {
+			_, err := r.Apply("loader", []registry.Candidate{i5C("adapter", "cache", "memcached", 1), i5C("adapter", "cache", "valkey", 1), i5C("service", "mail", "smtp", 1)})
+			return err
+		}},
+	})
+}
+
+// TestLimitMaxMetadataBytes: a candidate with more metadata bytes than
+// MaxMetadataBytes (as Entry.MetadataBytes counts them) is refused.
+func TestLimitMaxMetadataBytes(t *testing.T) {
+	big := map[string]any{"k": "xx"} // 3 bytes
+	setup := func(t *testing.T, r *registry.Registry) uint64 {
+		e := i5Register(t, r, registry.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Metadata: map[string]any{"k": "x"}})
+		require.Equal(t, 2, e.MetadataBytes(), "at the limit is accepted")
+		return 1
+	}
+	probe := i5C("adapter", "probe", "p", 1)
+	i5RunLimitCases(t, registry.Limits{MaxMetadataBytes: 2}, setup, probe, "metadata bytes", []i5LimitCase{
+		{"Register", func(r *registry.Registry) error {
+			_, err := r.Register(registry.Candidate{Domain: "adapter", Key: "cache", Provider: "memcached", Metadata: big})
+			return err
+		}},
+		{"a handle's Register", func(r *registry.Registry) error {
+			_, err := r.Domain("adapter").Register(registry.Candidate{Key: "cache", Metadata: big})
+			return err
+		}},
+		{"RegisterPackage (its package and path count)", func(r *registry.Registry) error {
+			_, err := r.RegisterPackage("pkg", "/app/x.py", []registry.Candidate{i5C("adapter", "queue", "nats", 1)}, nil)
+			return err
+		}},
+		{"Apply", func(r *registry.Registry) error {
+			_, err := r.Apply("loader", []registry.Candidate{i5C("service", "mail", "smtp", 1), {Domain: "service", Key: "sms", Metadata: big}})
+			return err
+		}},
+	})
+}
+
+// TestLimitsFreedByRemoval: unregistering, or an Apply that removes
+// candidates, frees room under every limit; an Apply is judged by the state
+// it leaves, so it may swap a key, a candidate or a domain at the limit.
+func TestLimitsFreedByRemoval(t *testing.T) {
+	tests := []struct {
+		name   string
+		limits registry.Limits
+		setup  []registry.Candidate // applied by "loader"
+		free   func(t *testing.T, r *registry.Registry)
+		then   func(r *registry.Registry) error
+	}{
+		{
+			name: "unregister frees a domain", limits: registry.Limits{MaxDomains: 2},
+			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("service", "mail", "smtp", 1)},
+			free:  func(t *testing.T, r *registry.Registry) { assert.Equal(t, 1, r.Unregister("service", "mail", "smtp")) },
+			then: func(r *registry.Registry) error {
+				_, err := r.Register(i5C("task", "cron", "tick", 1))
+				return err
+			},
+		},
+		{
+			name: "apply frees a domain", limits: registry.Limits{MaxDomains: 2},
+			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("service", "mail", "smtp", 1)},
+			free:  func(t *testing.T, r *registry.Registry) { i5Apply(t, r, "loader", nil) },
+			then: func(r *registry.Registry) error {
+				_, err := r.RegisterPackage("pkg", "/x", []registry.Candidate{i5C("task", "cron", "tick", 1), i5C("event", "bus", "kafka", 1)}, nil)
+				return err
+			},
+		},
+		{
+			name: "apply swaps a domain at the limit", limits: registry.Limits{MaxDomains: 2},
+			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("service", "mail", "smtp", 1)},
+			free:  func(t *testing.T, r *registry.Registry) {},
+			then: func(r *registry.Registry) error {
+				_, err := r.Apply("loader", []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("task", "cron", "tick", 1)})
+				return err
+			},
+		},
+		{
+			name: "unregister frees a key", limits: registry.Limits{MaxKeysPerDomain: 2},
+			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("adapter", "queue", "nats", 1)},
+			free:  func(t *testing.T, r *registry.Registry) { assert.Equal(t, 1, r.Unregister("adapter", "queue", "nats")) },
+			then: func(r *registry.Registry) error {
+				_, err := r.Domain("adapter").Register(i5C("", "store", "s3", 1))
+				return err
+			},
+		},
+		{
+			name: "apply swaps a key at the limit", limits: registry.Limits{MaxKeysPerDomain: 2},
+			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("adapter", "queue", "nats", 1)},
+			free:  func(t *testing.T, r *registry.Registry) {},
+			then: func(r *registry.Registry) error {
+				_, err := r.Apply("loader", []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("adapter", "store", "s3", 1)})
+				return err
+			},
+		},
+		{
+			name: "unregister frees a candidate", limits: registry.Limits{MaxCandidatesPerKey: 2},
+			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("adapter", "cache", "memcached", 1)},
+			free:  func(t *testing.T, r *registry.Registry) { assert.Equal(t, 1, r.Unregister("adapter", "cache", "redis")) },
+			then: func(r *registry.Registry) error {
+				_, err := r.Register(i5C("adapter", "cache", "valkey", 1))
+				return err
+			},
+		},
+		{
+			name: "apply swaps a candidate at the limit", limits: registry.Limits{MaxCandidatesPerKey: 2},
+			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("adapter", "cache", "memcached", 1)},
+			free:  func(t *testing.T, r *registry.Registry) {},
+			then: func(r *registry.Registry) error {
+				_, err := r.Apply("loader", []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("adapter", "cache", "valkey", 1)})
+				return err
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := registry.New(registry.WithLimits(tt.limits))
+			i5Apply(t, r, "loader", tt.setup)
+			tt.free(t, r)
+			require.NoError(t, tt.then(r))
+			if tt.limits.MaxDomains > 0 {
+				assert.LessOrEqual(t, len(r.Domains()), tt.limits.MaxDomains)
+			}
+			// And the limit still holds afterwards.
+			_, err := r.Apply("more", []registry.Candidate{
+				i5C("d1", "k", "p", 1), i5C("d2", "k", "p", 1), i5C("d3", "k", "p", 1),
+				i5C("adapter", "k1", "p", 1), i5C("adapter", "k2", "p", 1), i5C("adapter", "k3", "p", 1),
+				i5C("adapter", "cache", "p1", 1), i5C("adapter", "cache", "p2", 1), i5C("adapter", "cache", "p3", 1),
+			})
+			assert.ErrorIs(t, err, registry.ErrLimitExceeded)
+		})
+	}
+}
+
+// TestLimitMaxDomainsConcurrent: many goroutines creating domains at once,
+// through Register, RegisterPackage and Apply (some swapping domains), and
+// removing them again, never make the registry hold more domains than
+// MaxDomains; exactly MaxDomains single-domain creations succeed from empty,
+// also after the churn (the count of domains did not drift).
+func TestLimitMaxDomainsConcurrent(t *testing.T) {
+	const maxDomains = 5
+	t.Run("exactly the limit succeeds", func(t *testing.T) {
+		r := registry.New(registry.WithLimits(registry.Limits{MaxDomains: maxDomains}))
+		var ok, refused atomic.Int64
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for g := range 64 {
+			wg.Go(func() {
+				<-start
+				var err error
+				switch g % 3 {
+				case 0:
+					_, err = r.Register(i5C(fmt.Sprint("tenant-", g), "cache", "redis", 1))
+				case 1:
+					_, err = r.Domain(fmt.Sprint("tenant-", g)).Register(i5C("", "cache", "redis", 1))
+				default:
+					_, err = r.Apply(fmt.Sprint("owner-", g), []registry.Candidate{i5C(fmt.Sprint("tenant-", g), "cache", "redis", 1), i5C(fmt.Sprint("tenant-", g), "queue", "nats", 1)})
+				}
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, registry.ErrLimitExceeded):
+					refused.Add(1)
+				default:
+					t.Errorf("unexpected error: %v", err)
+				}
+			})
+		}
+		i5Go(t, "domain creators", func() {
+			close(start)
+			wg.Wait()
+		})
+		assert.Equal(t, int64(maxDomains), ok.Load())
+		assert.Equal(t, int64(64-maxDomains), refused.Load())
+		assert.Len(t, r.Domains(), maxDomains)
+	})
+
+	t.Run("churn never exceeds the limit", func(t *testing.T) {
+		rounds := 400
+		if raceEnabled {
+			rounds = 150
+		}
+		r := registry.New(registry.WithShards(8), registry.WithLimits(registry.Limits{MaxDomains: maxDomains}))
+		var stop atomic.Bool
+		var most atomic.Int64
+		var observers sync.WaitGroup
+		for range 2 {
+			observers.Go(func() {
+				for !stop.Load() {
+					if n := int64(len(r.Domains())); n > most.Load() {
+						most.Store(n)
+					}
+					if n := int64(len(r.Snapshot().Domains())); n > most.Load() {
+						most.Store(n)
+					}
+				}
+			})
+		}
+		var created atomic.Int64
+		var writers sync.WaitGroup
+		for g := range 12 {
+			writers.Go(func() {
+				for i := range rounds {
+					d := fmt.Sprintf("tenant-%d-%d", g, i%3)
+					e := fmt.Sprintf("extra-%d-%d", g, i%2)
+					var err error
+					switch i % 4 {
+					case 0:
+						_, err = r.Register(i5C(d, "cache", "redis", 1))
+					case 1:
+						_, err = r.RegisterPackage("pkg", "/x", []registry.Candidate{i5C(d, "cache", "redis", 1), i5C(e, "cache", "redis", 1)}, nil)
+					case 2:
+						_, err = r.Apply(fmt.Sprint("owner-", g), []registry.Candidate{i5C(d, "queue", "nats", 1), i5C(e, "queue", "nats", 1)})
+					case 3: // swaps the owner's domains for another
+						_, err = r.Apply(fmt.Sprint("owner-", g), []registry.Candidate{i5C(fmt.Sprintf("swap-%d-%d", g, i%5), "queue", "nats", 1)})
+					}
+					if err == nil {
+						created.Add(1)
+					} else if !errors.Is(err, registry.ErrLimitExceeded) {
+						t.Errorf("unexpected error: %v", err)
+					}
+					r.Unregister(d, "cache", "redis")
+					r.Unregister(e, "cache", "redis")
+				}
+			})
+		}
+		i5Go(t, "churning writers", writers.Wait)
+		stop.Store(true)
+		observers.Wait()
+		assert.LessOrEqual(t, most.Load(), int64(maxDomains), "never more domains than the limit")
+		assert.Positive(t, created.Load())
+		// Everything removed: the full limit is available again.
+		for g := range 12 {
+			i5Apply(t, r, fmt.Sprint("owner-", g), nil)
+		}
+		require.Empty(t, r.Domains())
+		for i := range maxDomains {
+			i5Register(t, r, i5C(fmt.Sprint("final-", i), "k", "p", 1))
+		}
+		_, err := r.Register(i5C("one-too-many", "k", "p", 1))
+		i5RequireLimitMax(t, err, "domains", maxDomains)
+		t.Logf("%d successful creations, at most %d domains seen", created.Load(), most.Load())
+	})
+}
+
+// i5RequireLimitMax is i5RequireLimit for any max.
+func i5RequireLimitMax(t *testing.T, err error, limit string, limitMax int) {
+	t.Helper()
+	require.ErrorIs(t, err, registry.ErrLimitExceeded)
+	var le *registry.LimitError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, limit, le.Limit)
+	assert.Equal(t, limitMax, le.Max)
+	assert.True(t, strings.Contains(err.Error(), limit))
+}
