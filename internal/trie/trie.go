@@ -30,24 +30,27 @@ const (
 	maxShift  = 64 // at this shift the hash is used up: collision node
 )
 
-// Map is an immutable map from keys of type K to values of type V. The zero Map
-// is empty and ready to use. Maps are values: copying one is cheap and safe.
+// Map is an immutable map from keys of type K to values of type V. The zero
+// Map is empty and ready to use. Maps are values: copying one is cheap and
+// safe.
+//
+// A node is just its slots, allocated as one array; the bitmap saying which
+// of the 32 slots are present lives with the pointer to the node (in the Map
+// for the root, in the parent's slot below it), so a lookup touches one
+// array a level.
 type Map[K comparable, V any] struct {
-	root *node[K, V]
-	size int
-}
-
-type node[K comparable, V any] struct {
-	bitmap uint32       // which of the 32 slots are present (unused in collision nodes)
-	slots  []slot[K, V] // present slots in bitmap order
+	root   []slot[K, V]
+	bitmap uint32
+	size   int
 }
 
 // slot is either a subtree (sub != nil) or a leaf holding one key.
 type slot[K comparable, V any] struct {
-	sub  *node[K, V]
-	hash uint64
-	key  K
-	val  V
+	sub    []slot[K, V] // the child node's slots; nil for a leaf
+	subMap uint32       // the child node's bitmap (unused below maxShift)
+	hash   uint64
+	key    K
+	val    V
 }
 
 // Len returns the number of keys in m.
@@ -55,23 +58,23 @@ func (m Map[K, V]) Len() int { return m.size }
 
 // Get returns the value stored under key, whose hash is h.
 func (m Map[K, V]) Get(h uint64, key K) (V, bool) {
-	n := m.root
-	for shift := uint(0); n != nil; shift += levelBits {
+	slots, bm := m.root, m.bitmap
+	for shift := uint(0); slots != nil; shift += levelBits {
 		if shift >= maxShift {
-			for i := range n.slots {
-				if n.slots[i].key == key {
-					return n.slots[i].val, true
+			for i := range slots {
+				if slots[i].key == key {
+					return slots[i].val, true
 				}
 			}
 			break
 		}
 		bit := uint32(1) << ((h >> shift) & levelMask)
-		if n.bitmap&bit == 0 {
+		if bm&bit == 0 {
 			break
 		}
-		s := &n.slots[bits.OnesCount32(n.bitmap&(bit-1))]
+		s := &slots[bits.OnesCount32(bm&(bit-1))]
 		if s.sub != nil {
-			n = s.sub
+			slots, bm = s.sub, s.subMap
 			continue
 		}
 		if s.hash == h && s.key == key {
@@ -85,20 +88,21 @@ func (m Map[K, V]) Get(h uint64, key K) (V, bool) {
 
 // Set returns a Map with key (hash h) bound to v.
 func (m Map[K, V]) Set(h uint64, key K, v V) Map[K, V] {
-	root, added := set(m.root, 0, slot[K, V]{hash: h, key: key, val: v})
+	root, bm, added := set(m.root, m.bitmap, 0, slot[K, V]{hash: h, key: key, val: v})
+	n := m.size
 	if added {
-		return Map[K, V]{root: root, size: m.size + 1}
+		n++
 	}
-	return Map[K, V]{root: root, size: m.size}
+	return Map[K, V]{root: root, bitmap: bm, size: n}
 }
 
 // Delete returns a Map without key (hash h). If key is absent it returns m.
 func (m Map[K, V]) Delete(h uint64, key K) Map[K, V] {
-	root, removed := del(m.root, 0, h, key)
+	root, bm, removed := del(m.root, m.bitmap, 0, h, key)
 	if !removed {
 		return m
 	}
-	return Map[K, V]{root: root, size: m.size - 1}
+	return Map[K, V]{root: root, bitmap: bm, size: m.size - 1}
 }
 
 // All yields every key and value of m, in no particular order.
@@ -106,12 +110,9 @@ func (m Map[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) { walk(m.root, yield) }
 }
 
-func walk[K comparable, V any](n *node[K, V], yield func(K, V) bool) bool {
-	if n == nil {
-		return true
-	}
-	for i := range n.slots {
-		s := &n.slots[i]
+func walk[K comparable, V any](slots []slot[K, V], yield func(K, V) bool) bool {
+	for i := range slots {
+		s := &slots[i]
 		if s.sub != nil {
 			if !walk(s.sub, yield) {
 				return false
@@ -123,108 +124,116 @@ func walk[K comparable, V any](n *node[K, V], yield func(K, V) bool) bool {
 	return true
 }
 
-func set[K comparable, V any](n *node[K, V], shift uint, leaf slot[K, V]) (*node[K, V], bool) {
-	if n == nil {
-		return &node[K, V]{bitmap: uint32(1) << ((leaf.hash >> shift) & levelMask), slots: []slot[K, V]{leaf}}, true
+// set returns the node (slots and bitmap) after binding leaf, and whether
+// the key is new.
+func set[K comparable, V any](slots []slot[K, V], bm uint32, shift uint, leaf slot[K, V]) ([]slot[K, V], uint32, bool) {
+	if slots == nil {
+		if shift >= maxShift {
+			return []slot[K, V]{leaf}, 0, true
+		}
+		return []slot[K, V]{leaf}, uint32(1) << ((leaf.hash >> shift) & levelMask), true
 	}
 	if shift >= maxShift {
-		for i := range n.slots {
-			if n.slots[i].key == leaf.key {
-				return n.with(i, leaf), false
+		for i := range slots {
+			if slots[i].key == leaf.key {
+				return with(slots, i, leaf), 0, false
 			}
 		}
-		return &node[K, V]{slots: append(n.slots[:len(n.slots):len(n.slots)], leaf)}, true
+		return append(slots[:len(slots):len(slots)], leaf), 0, true
 	}
 	bit := uint32(1) << ((leaf.hash >> shift) & levelMask)
-	pos := bits.OnesCount32(n.bitmap & (bit - 1))
-	if n.bitmap&bit == 0 {
-		slots := make([]slot[K, V], len(n.slots)+1)
-		copy(slots, n.slots[:pos])
-		slots[pos] = leaf
-		copy(slots[pos+1:], n.slots[pos:])
-		return &node[K, V]{bitmap: n.bitmap | bit, slots: slots}, true
+	pos := bits.OnesCount32(bm & (bit - 1))
+	if bm&bit == 0 {
+		next := make([]slot[K, V], len(slots)+1)
+		copy(next, slots[:pos])
+		next[pos] = leaf
+		copy(next[pos+1:], slots[pos:])
+		return next, bm | bit, true
 	}
-	s := n.slots[pos]
+	s := slots[pos]
 	switch {
 	case s.sub != nil:
-		sub, added := set(s.sub, shift+levelBits, leaf)
-		return n.with(pos, slot[K, V]{sub: sub}), added
+		sub, subMap, added := set(s.sub, s.subMap, shift+levelBits, leaf)
+		return with(slots, pos, slot[K, V]{sub: sub, subMap: subMap}), bm, added
 	case s.hash == leaf.hash && s.key == leaf.key:
-		return n.with(pos, leaf), false
+		return with(slots, pos, leaf), bm, false
 	default:
-		return n.with(pos, slot[K, V]{sub: pair(s, leaf, shift+levelBits)}), true
+		sub, subMap := pair(s, leaf, shift+levelBits)
+		return with(slots, pos, slot[K, V]{sub: sub, subMap: subMap}), bm, true
 	}
 }
 
 // pair returns a node holding two leaves whose hashes agree below shift.
-func pair[K comparable, V any](a, b slot[K, V], shift uint) *node[K, V] {
+func pair[K comparable, V any](a, b slot[K, V], shift uint) ([]slot[K, V], uint32) {
 	if shift >= maxShift {
-		return &node[K, V]{slots: []slot[K, V]{a, b}}
+		return []slot[K, V]{a, b}, 0
 	}
 	ia, ib := (a.hash>>shift)&levelMask, (b.hash>>shift)&levelMask
 	switch {
 	case ia == ib:
-		return &node[K, V]{bitmap: 1 << ia, slots: []slot[K, V]{{sub: pair(a, b, shift+levelBits)}}}
+		sub, subMap := pair(a, b, shift+levelBits)
+		return []slot[K, V]{{sub: sub, subMap: subMap}}, 1 << ia
 	case ia < ib:
-		return &node[K, V]{bitmap: 1<<ia | 1<<ib, slots: []slot[K, V]{a, b}}
+		return []slot[K, V]{a, b}, 1<<ia | 1<<ib
 	default:
-		return &node[K, V]{bitmap: 1<<ia | 1<<ib, slots: []slot[K, V]{b, a}}
+		return []slot[K, V]{b, a}, 1<<ia | 1<<ib
 	}
 }
 
-func del[K comparable, V any](n *node[K, V], shift uint, h uint64, key K) (*node[K, V], bool) {
-	if n == nil {
-		return nil, false
+// del returns the node after removing key, and whether it was there. An
+// emptied node is nil.
+func del[K comparable, V any](slots []slot[K, V], bm uint32, shift uint, h uint64, key K) ([]slot[K, V], uint32, bool) {
+	if slots == nil {
+		return nil, 0, false
 	}
 	if shift >= maxShift {
-		for i := range n.slots {
-			if n.slots[i].key == key {
-				return n.without(i, 0), true
+		for i := range slots {
+			if slots[i].key == key {
+				return without(slots, i), 0, true
 			}
 		}
-		return n, false
+		return slots, bm, false
 	}
 	bit := uint32(1) << ((h >> shift) & levelMask)
-	if n.bitmap&bit == 0 {
-		return n, false
+	if bm&bit == 0 {
+		return slots, bm, false
 	}
-	pos := bits.OnesCount32(n.bitmap & (bit - 1))
-	s := n.slots[pos]
+	pos := bits.OnesCount32(bm & (bit - 1))
+	s := slots[pos]
 	if s.sub == nil {
 		if s.hash != h || s.key != key {
-			return n, false
+			return slots, bm, false
 		}
-		return n.without(pos, bit), true
+		return without(slots, pos), bm &^ bit, true
 	}
-	sub, removed := del(s.sub, shift+levelBits, h, key)
+	sub, subMap, removed := del(s.sub, s.subMap, shift+levelBits, h, key)
 	switch {
 	case !removed:
-		return n, false
+		return slots, bm, false
 	case sub == nil:
-		return n.without(pos, bit), true
-	case len(sub.slots) == 1 && sub.slots[0].sub == nil:
-		return n.with(pos, sub.slots[0]), true // pull a lone leaf up
+		return without(slots, pos), bm &^ bit, true
+	case len(sub) == 1 && sub[0].sub == nil:
+		return with(slots, pos, sub[0]), bm, true // pull a lone leaf up
 	default:
-		return n.with(pos, slot[K, V]{sub: sub}), true
+		return with(slots, pos, slot[K, V]{sub: sub, subMap: subMap}), bm, true
 	}
 }
 
-// with returns a copy of n with slot i replaced by s.
-func (n *node[K, V]) with(i int, s slot[K, V]) *node[K, V] {
-	slots := make([]slot[K, V], len(n.slots))
-	copy(slots, n.slots)
-	slots[i] = s
-	return &node[K, V]{bitmap: n.bitmap, slots: slots}
+// with returns a copy of slots with slot i replaced by s.
+func with[K comparable, V any](slots []slot[K, V], i int, s slot[K, V]) []slot[K, V] {
+	next := make([]slot[K, V], len(slots))
+	copy(next, slots)
+	next[i] = s
+	return next
 }
 
-// without returns a copy of n without slot i (and bit), or nil when n would be
-// empty.
-func (n *node[K, V]) without(i int, bit uint32) *node[K, V] {
-	if len(n.slots) == 1 {
+// without returns a copy of slots without slot i, or nil when none would be
+// left.
+func without[K comparable, V any](slots []slot[K, V], i int) []slot[K, V] {
+	if len(slots) == 1 {
 		return nil
 	}
-	slots := make([]slot[K, V], 0, len(n.slots)-1)
-	slots = append(slots, n.slots[:i]...)
-	slots = append(slots, n.slots[i+1:]...)
-	return &node[K, V]{bitmap: n.bitmap &^ bit, slots: slots}
+	next := make([]slot[K, V], 0, len(slots)-1)
+	next = append(next, slots[:i]...)
+	return append(next, slots[i+1:]...)
 }
