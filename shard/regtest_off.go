@@ -5,10 +5,10 @@ package shard
 // Without the regtest build tag every test hook is an empty function that the
 // compiler inlines away; see regtest_on.go for what they do under the tag.
 
-func yield()                                 {}
-func lockOrderAcquire(*Set, int)             {}
-func lockOrderRelease(*Set, int)             {}
-func (*Shard) staleRead(Route, string) stale { return stale{} }
+func yield()                               {}
+func lockOrderAcquire(*Set, int)           {}
+func lockOrderRelease(*Set, int)           {}
+func (*Set) staleRead(Route, string) stale { return stale{} }
 
 type stale struct{}
 

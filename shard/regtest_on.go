@@ -40,11 +40,11 @@ type stale struct {
 
 // staleRead is the lost-update bug: it reads the key's state without the
 // lock, so that two concurrent writers both build on the same version.
-func (sh *Shard) staleRead(r Route, key string) stale {
+func (s *Set) staleRead(r Route, key string) stale {
 	if !Bugs.LostUpdate.Load() {
 		return stale{}
 	}
-	_, sl := sh.slotLocked(r, key)
+	_, sl := s.slotLocked(r, key)
 	ks := sl.load()
 	runtime.Gosched()
 	return stale{ok: true, ks: ks}

@@ -95,6 +95,7 @@ type table struct {
 // slot is the stable home of one key: the pointer to its current state.
 type slot struct {
 	state atomic.Pointer[KeyState] // loaded without a lock; stored under the shard's mu; nil once removed
+	t     *table                   // the key's domain; set at creation
 }
 
 // Option configures a Set.

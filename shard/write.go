@@ -36,10 +36,10 @@ func (c Change) Changed() bool { return c.Old != c.New }
 func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change, error) {
 	sh := &s.shards[r.Index]
 	key := d.Key()
-	stale := sh.staleRead(r, key) // regtest only: the lost-update bug reads before locking
-	s.lock(r.Index)               // lock order 2
+	stale := s.staleRead(r, key) // regtest only: the lost-update bug reads before locking
+	s.lock(r.Index)              // lock order 2
 	defer s.unlock(r.Index)
-	t, sl := sh.slotLocked(r, key)
+	t, sl := s.slotLocked(r, key)
 	old := stale.or(sl.load())
 	if err := s.checkKeyLocked(r, key, t, len(old.entries())+1, old == nil); err != nil {
 		return nil, Change{}, err
@@ -176,7 +176,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	defer unlock()
 	for _, w := range order {
 		var sl *slot
-		w.t, sl = s.shards[w.route.Index].slotLocked(w.route, w.key)
+		w.t, sl = s.slotLocked(w.route, w.key)
 		w.old = sl.load()
 	}
 
@@ -308,7 +308,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		}
 		// Look the table and slot up again: an earlier key of this batch may
 		// have created the domain's table.
-		t, sl := s.shards[w.route.Index].slotLocked(w.route, w.key)
+		t, sl := s.slotLocked(w.route, w.key)
 		s.installLocked(w.route, t, sl, w.key, next, delta)
 		yield()
 		if c := change(w.route.Domain, w.key, w.old, w.next, reason); c.Changed() {
@@ -319,7 +319,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		s.committed.Store(epoch) // the batch becomes visible here, all at once
 		for _, w := range order {
 			if w.emptied {
-				t, sl := s.shards[w.route.Index].slotLocked(w.route, w.key)
+				t, sl := s.slotLocked(w.route, w.key)
 				s.installLocked(w.route, t, sl, w.key, nil, 0)
 			}
 		}
@@ -352,7 +352,7 @@ func (s *Set) recordOwnerLocked(owner string, order []*batchKey) {
 	}
 	where := map[Addr]Route{}
 	for _, w := range order {
-		_, sl := s.shards[w.route.Index].slotLocked(w.route, w.key)
+		_, sl := s.slotLocked(w.route, w.key)
 		for _, e := range sl.load().entries() {
 			if e.Owner() == owner {
 				where[Addr{w.route.Domain, w.key}] = w.route
@@ -377,10 +377,9 @@ func firstKey(m map[string]bool) string {
 // Unregister removes every candidate of provider from (domain, key) and
 // returns how many it removed.
 func (s *Set) Unregister(r Route, key, provider string) (int, Change) {
-	sh := &s.shards[r.Index]
 	s.lock(r.Index) // lock order 2
 	defer s.unlock(r.Index)
-	t, sl := sh.slotLocked(r, key)
+	t, sl := s.slotLocked(r, key)
 	old := sl.load()
 	if old == nil {
 		return 0, Change{}
@@ -456,7 +455,7 @@ func (s *Set) SetHealth(r Route, key, provider string, healthy bool) Change {
 // holds the routed shard's mu.
 func (s *Set) rerankLocked(r Route, key, reason string) Change {
 	sh := &s.shards[r.Index]
-	t, sl := sh.slotLocked(r, key)
+	t, sl := s.slotLocked(r, key)
 	old := sl.load()
 	if old == nil {
 		return Change{}
@@ -597,18 +596,17 @@ func (sh *Shard) tableLocked(r Route) (*table, trie.Map[string, *table]) {
 }
 
 // slotLocked returns the routed domain's table and key's slot; either may be
-// nil. The caller holds sh.mu.
-func (sh *Shard) slotLocked(r Route, key string) (*table, *slot) {
+// nil. An existing key is found with one lookup in the shard's key index; its
+// slot knows its table. The caller holds the routed shard's mu.
+func (s *Set) slotLocked(r Route, key string) (*table, *slot) {
+	sh := &s.shards[r.Index]
+	if km := sh.keys.Load(); km != nil {
+		if sl, ok := km.Get(s.keyHash(r, key), Addr{r.Domain, key}); ok {
+			return sl.t, sl
+		}
+	}
 	t, _ := sh.tableLocked(r)
-	if t == nil {
-		return nil, nil
-	}
-	km := t.keys.Load()
-	if km == nil {
-		return t, nil
-	}
-	sl, _ := km.Get(trie.Hash(key), key)
-	return t, sl
+	return t, nil
 }
 
 // installLocked makes ks the state of (r.Domain, key), whose table and slot
@@ -634,7 +632,7 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 	case sl != nil && ks != nil:
 		sl.state.Store(ks)
 	case sl == nil && ks != nil:
-		sl = &slot{}
+		sl = &slot{t: t}
 		sl.state.Store(ks)
 		km := t.keys.Load().Set(trie.Hash(key), key, sl)
 		t.keys.Store(&km)
