@@ -2,6 +2,7 @@ package manifest_test
 
 import (
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -273,4 +274,56 @@ func TestLoadNothing(t *testing.T) {
 	r := registry.New()
 	require.NoError(t, manifest.Load(r))
 	assert.Empty(t, r.Domains())
+}
+
+// TestConcurrentReloads: goroutines reloading the same manifests while
+// others read never change what a reader sees: every Snapshot has the same
+// entries, and every Resolve the same winner.
+func TestConcurrentReloads(t *testing.T) {
+	r := registry.New()
+	ms := []*manifest.Manifest{parseFile(t, "app.json"), parseFile(t, "ops.json")}
+	require.NoError(t, manifest.Load(r, ms...))
+	want := state(r)
+	redis, _ := r.Resolve("adapter", "cache")
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan error, 8)
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				if err := manifest.Load(r, ms...); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if got := state(r); !assert.Equal(t, want, got) {
+					return
+				}
+				if e, _ := r.Resolve("adapter", "cache"); e != redis {
+					t.Errorf("adapter/cache resolved to %v, want the same redis entry", e)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	assert.Equal(t, want, state(r))
 }

@@ -33,7 +33,9 @@ type Manifest struct {
 	// Selections: domain → key → provider, each provider non-empty.
 	Selections map[string]map[string]string
 
-	// Positions of the parts, for error messages; nil unless parsed.
+	// Positions of the parts in the parsed file, for error messages; nil
+	// unless parsed. They follow the file: after a caller reorders
+	// Candidates, an error may point at the file's entry of that index.
 	at *positions
 }
 

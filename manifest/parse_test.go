@@ -301,3 +301,34 @@ func TestParseFileNotFound(t *testing.T) {
 	var me *manifest.Error
 	assert.False(t, errors.As(err, &me), "a file that cannot be read is not a malformed manifest")
 }
+
+// FuzzParse: Parse never panics; what it accepts is valid, marshals, and
+// parses back to an equal manifest; what it refuses is an *Error that
+// matches ErrMalformed or registry.ErrInvalidCandidate.
+func FuzzParse(f *testing.F) {
+	files, err := filepath.Glob("testdata/*/*.json")
+	require.NoError(f, err)
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := manifest.Parse("fuzz.json", data)
+		if err != nil {
+			var me *manifest.Error
+			require.ErrorAs(t, err, &me)
+			require.Equal(t, "fuzz.json", me.File)
+			require.True(t, errors.Is(err, manifest.ErrMalformed) || errors.Is(err, registry.ErrInvalidCandidate), "%v", err)
+			return
+		}
+		require.NoError(t, m.Validate())
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		back, err := manifest.Parse("other.json", b)
+		require.NoError(t, err, "%s", b)
+		require.Equal(t, m.Owner, back.Owner)
+		require.Equal(t, m.Candidates, back.Candidates)
+		require.Equal(t, m.Selections, back.Selections)
+	})
+}
