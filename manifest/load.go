@@ -37,11 +37,6 @@ func Load(r *registry.Registry, ms ...*Manifest) error {
 	if r == nil {
 		return errors.New("manifest: Load needs a registry, got nil")
 	}
-	type ownerSet struct {
-		owner string
-		files []string
-		cs    []registry.Candidate
-	}
 	type selection struct {
 		provider string
 		m        *Manifest
@@ -93,7 +88,7 @@ func Load(r *registry.Registry, ms ...*Manifest) error {
 	for _, s := range owners {
 		res, err := r.Apply(s.owner, s.cs)
 		if err != nil {
-			err = fmt.Errorf("%s: %w", strings.Join(s.files, ", "), err)
+			err = fmt.Errorf("%s: %w", s.describe(), err)
 			for _, a := range slices.Backward(done) {
 				if _, rerr := r.Apply(a.owner, candidatesOf(a.prev)); rerr != nil {
 					err = errors.Join(err, fmt.Errorf("and cannot put back the set of %q: %w", a.owner, rerr))
@@ -115,6 +110,29 @@ func Load(r *registry.Registry, ms ...*Manifest) error {
 
 // candidatesOf returns candidates equal to the entries es (see
 // [registry.Entry.SameAs]), for putting them back.
+// ownerSet is what Load applies for one owner: the candidates of all its
+// manifests.
+type ownerSet struct {
+	owner string
+	files []string // of its manifests, in order
+	cs    []registry.Candidate
+}
+
+// describe names an owner's set by its files, or by the owner when its
+// manifests were built in code.
+func (s *ownerSet) describe() string {
+	var files []string
+	for _, f := range s.files {
+		if f != "" {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		return fmt.Sprintf("owner %q", s.owner)
+	}
+	return strings.Join(files, ", ")
+}
+
 func candidatesOf(es []*registry.Entry) []registry.Candidate {
 	cs := make([]registry.Candidate, len(es))
 	for i, e := range es {

@@ -2,6 +2,7 @@ package manifest_test
 
 import (
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -326,4 +327,15 @@ func TestConcurrentReloads(t *testing.T) {
 		t.Error(err)
 	}
 	assert.Equal(t, want, state(r))
+}
+
+func TestLoadLimitErrorNamesTheOwnerOfCodeBuiltManifests(t *testing.T) {
+	r := registry.New(registry.WithLimits(registry.Limits{MaxCandidatesPerKey: 1}))
+	err := manifest.Load(r, &manifest.Manifest{Owner: "plugins", Candidates: []registry.Candidate{
+		{Domain: "adapter", Key: "cache", Provider: "redis"},
+		{Domain: "adapter", Key: "cache", Provider: "memcached"},
+	}})
+	require.ErrorIs(t, err, registry.ErrLimitExceeded)
+	assert.True(t, strings.HasPrefix(err.Error(), `owner "plugins": `), err.Error())
+	assert.Empty(t, r.Domains())
 }
