@@ -249,7 +249,9 @@ func TestLimitsFreedByRemoval(t *testing.T) {
 		{
 			name: "unregister frees a candidate", limits: registry.Limits{MaxCandidatesPerKey: 2},
 			setup: []registry.Candidate{i5C("adapter", "cache", "redis", 1), i5C("adapter", "cache", "memcached", 1)},
-			free:  func(t *testing.T, r *registry.Registry) { assert.Equal(t, 1, r.Unregister("adapter", "cache", "redis")) },
+			free: func(t *testing.T, r *registry.Registry) {
+				assert.Equal(t, 1, r.Unregister("adapter", "cache", "redis"))
+			},
 			then: func(r *registry.Registry) error {
 				_, err := r.Register(i5C("adapter", "cache", "valkey", 1))
 				return err
