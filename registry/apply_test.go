@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +30,14 @@ func i5C(dom, key, provider string, prio int) registry.Candidate {
 // expectations are written in.
 func i5Label(e *registry.Entry) string {
 	return fmt.Sprintf("%s/%s/%s:%d", e.Domain(), e.Key(), e.Provider(), e.Priority())
+}
+
+// i5LabelOrNone is i5Label, with "none" for nil, and the sequence number.
+func i5LabelOrNone(e *registry.Entry) string {
+	if e == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s#%d", i5Label(e), e.Sequence())
 }
 
 // i5Labels returns the labels of es, in order.
@@ -914,7 +923,7 @@ func TestApplyConcurrentNeverMixed(t *testing.T) {
 				continue
 			}
 			if c.Previous != known[k] {
-				watchErr = fmt.Errorf("change of %s: previous %v, last seen %v", k, c.Previous, known[k])
+				watchErr = fmt.Errorf("change of %s: previous %s, last seen %s", k, i5LabelOrNone(c.Previous), i5LabelOrNone(known[k]))
 				return
 			}
 			if c.Current != nil && c.Previous != nil {
@@ -978,6 +987,98 @@ func TestApplyConcurrentNeverMixed(t *testing.T) {
 	require.NoError(t, watchErr)
 	assert.Equal(t, uint64(20*applies+1), i5NextSeq(t, r), "every Apply consumed one sequence number per candidate")
 	t.Logf("%d applies, %d reads, %d changes watched (%d resyncs)", applies, reads.Load(), watched, resyncs)
+}
+
+// TestApplyConcurrentWithOtherWriters: Applys of two owners race with
+// Register and Unregister (of owned and plain entries), Select and SetHealth
+// on the same keys. Every Apply accounts for each candidate given (added or
+// kept) and touches only its owner's entries; at the end one more Apply per
+// owner leaves each owner with exactly its set.
+func TestApplyConcurrentWithOtherWriters(t *testing.T) {
+	rounds := 400
+	if raceEnabled {
+		rounds = 150
+	}
+	r := registry.New(registry.WithShards(4))
+	doms := i5SpreadDomains(t, r, 3)
+	randomSet := func(rng *rand.Rand) []registry.Candidate {
+		cs := make([]registry.Candidate, rng.IntN(7))
+		for i := range cs {
+			// Few distinct values, so that sets often share candidates.
+			cs[i] = i5C(doms[rng.IntN(len(doms))], fmt.Sprint("k", rng.IntN(3)), fmt.Sprint("p", rng.IntN(3)), rng.IntN(2))
+		}
+		return cs
+	}
+	owners := []string{"owner-a", "owner-b"}
+	var wg sync.WaitGroup
+	for n, owner := range owners {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(n), 1))
+			for range rounds {
+				cs := randomSet(rng)
+				res, err := r.Apply(owner, cs)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(res.Added)+len(res.Kept) != len(cs) {
+					t.Errorf("%s: %d candidates, %d added and %d kept", owner, len(cs), len(res.Added), len(res.Kept))
+				}
+				for _, e := range slices.Concat(res.Added, res.Kept, res.Removed) {
+					if e.Owner() != owner {
+						t.Errorf("%s's Apply touched %s of %q", owner, i5Label(e), e.Owner())
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		rng := rand.New(rand.NewPCG(7, 7))
+		for range rounds {
+			d, k, p := doms[rng.IntN(len(doms))], fmt.Sprint("k", rng.IntN(3)), fmt.Sprint("p", rng.IntN(3))
+			switch rng.IntN(4) {
+			case 0:
+				if _, err := r.Register(i5C(d, k, "plain-"+p, 1)); err != nil {
+					t.Error(err)
+				}
+			case 1:
+				r.Unregister(d, k, p) // owned entries
+			case 2:
+				r.Unregister(d, k, "plain-"+p)
+			case 3:
+				if err := errors.Join(r.Select(d, k, p), r.SetHealth(d, k, p, rng.IntN(2) == 0)); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+	i5Go(t, "racing writers", wg.Wait)
+
+	final := map[string][]registry.Candidate{
+		"owner-a": {i5C(doms[0], "k0", "p0", 1), i5C(doms[1], "k1", "p1", 0), i5C(doms[1], "k1", "p1", 0)},
+		"owner-b": {i5C(doms[0], "k0", "p0", 1), i5C(doms[2], "k2", "p2", 1)},
+	}
+	for _, owner := range owners {
+		i5Apply(t, r, owner, final[owner])
+	}
+	s := r.Snapshot()
+	for _, owner := range owners {
+		var want, got []string
+		for _, c := range final[owner] {
+			want = append(want, fmt.Sprintf("%s/%s/%s:%d", c.Domain, c.Key, c.Provider, *c.Priority))
+		}
+		for _, d := range s.Domains() {
+			for _, e := range slices.Concat(s.ListActive(d), s.ListShadowed(d)) {
+				if e.Owner() == owner {
+					got = append(got, i5Label(e))
+				}
+			}
+		}
+		assert.ElementsMatch(t, want, got, "%s holds exactly its last set", owner)
+		res := i5Apply(t, r, owner, final[owner])
+		assert.Empty(t, res.Added)
+		assert.Empty(t, res.Removed)
+	}
 }
 
 // TestApplyReloadTenThousandTimes: applying the same manifest (the same

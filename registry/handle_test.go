@@ -93,6 +93,19 @@ func TestHandleOperations(t *testing.T) {
 			assert.Equal(t, "redis", e.Provider())
 			assert.ErrorIs(t, h.SetHealth("ca\x00che", "redis", false), registry.ErrInvalidCandidate)
 		}},
+		{"the domain emptied and created again", func(t *testing.T, r *registry.Registry, h *registry.Handle) {
+			h.Unregister("cache", "redis")
+			h.Unregister("cache", "memcached")
+			h.Unregister("queue", "nats")
+			assert.Empty(t, h.ListActive())
+			assert.NotContains(t, r.Domains(), "tenant-a")
+			_, err := h.Register(i5C("", "cache", "valkey", 1))
+			require.NoError(t, err)
+			e, ok := h.Resolve("cache")
+			require.True(t, ok, "the handle made before still reaches its domain")
+			assert.Equal(t, "valkey", e.Provider())
+			assert.Contains(t, r.Domains(), "tenant-a")
+		}},
 	}
 	for _, cfg := range i5HandleConfigs {
 		for _, tt := range tests {

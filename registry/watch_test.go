@@ -298,9 +298,27 @@ func sortedKeysOf(m map[string]bool) []string {
 // Resync marker and then the current state, and the view it builds from the
 // changes equals the registry's ListActive.
 func TestWatchSlowWatcherResyncs(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		name := "two of three domains"
+		if all {
+			name = "every domain"
+		}
+		t.Run(name, func(t *testing.T) { i5SlowWatcher(t, all) })
+	}
+}
+
+// i5SlowWatcher is TestWatchSlowWatcherResyncs watching two of three domains,
+// or every domain when all is set.
+func i5SlowWatcher(t *testing.T, all bool) {
 	r := registry.New(registry.WithShards(8), registry.WithWatchBuffer(8))
-	doms := i5SpreadDomains(t, r, 3) // the first two are watched
+	doms := i5SpreadDomains(t, r, 3)
 	watched := doms[:2]
+	var named []string // what Watch is given
+	if all {
+		watched, named = doms, nil
+	} else {
+		named = watched
+	}
 	for _, d := range doms {
 		for k := range 5 {
 			i5Register(t, r, i5C(d, fmt.Sprint("k", k), "initial", 0))
@@ -314,7 +332,7 @@ func TestWatchSlowWatcherResyncs(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	changes := r.Watch(ctx, watched...) // no write between the seed and here
+	changes := r.Watch(ctx, named...) // no write between the seed and here
 
 	last := slices.Max(watched) // a resync ends with the greatest domain's greatest key
 	firstSeen, resume, consumed := make(chan struct{}), make(chan struct{}), make(chan struct{})
@@ -322,11 +340,11 @@ func TestWatchSlowWatcherResyncs(t *testing.T) {
 	var problems []string
 	go func() {
 		defer close(consumed)
-		inResync := false
+		inResync, first := false, true
 		for c := range changes {
-			if firstSeen != nil {
+			if first {
+				first = false
 				close(firstSeen)
-				firstSeen = nil
 				<-resume // stop reading while the writes happen
 			}
 			switch {
@@ -348,7 +366,7 @@ func TestWatchSlowWatcherResyncs(t *testing.T) {
 			}
 			k := c.Domain + "/" + c.Key
 			if c.Reason != "resync" && c.Previous != view[k] {
-				problems = append(problems, fmt.Sprintf("%s: previous %v, the view has %v", k, c.Previous, view[k]))
+				problems = append(problems, fmt.Sprintf("%s: previous %s, the view has %s", k, i5LabelOrNone(c.Previous), i5LabelOrNone(view[k])))
 			}
 			if c.Current == nil {
 				delete(view, k)
@@ -365,8 +383,8 @@ func TestWatchSlowWatcherResyncs(t *testing.T) {
 	i5Watchdog(t, 10*time.Second, firstSeen, "the first change")
 
 	rng := rand.New(rand.NewPCG(5, 5))
-	i5Go(t, "1,000 writes while the watcher does not read", func() {
-		for i := range 1000 {
+	write := func(n int) {
+		for i := range n {
 			d := doms[rng.IntN(len(doms))]
 			k := fmt.Sprint("k", rng.IntN(8))
 			p := fmt.Sprint("p", rng.IntN(4))
@@ -388,8 +406,12 @@ func TestWatchSlowWatcherResyncs(t *testing.T) {
 				return
 			}
 		}
-	})
+	}
+	i5Go(t, "1,000 writes while the watcher does not read", func() { write(1000) })
 	close(resume)
+	// More writes while the watcher reads, falls behind and resyncs: what
+	// happens during a resync must be neither lost nor applied twice.
+	i5Go(t, "2,000 writes while the watcher reads", func() { write(2000) })
 	i5Register(t, r, i5C(last, "zz-done", "done", 1))
 	i5Watchdog(t, 10*time.Second, consumed, "the watcher catching up")
 
