@@ -154,11 +154,10 @@ func TestApplyResult(t *testing.T) {
 		i5C("service", "mail", "smtp", 1),
 	}
 	tests := []struct {
-		name                  string
-		next                  []registry.Candidate
-		added, kept, removed  []string
-		wantActive            map[string]string // "domain/key" → provider
-		wantDomainsAfterApply []string
+		name                 string
+		next                 []registry.Candidate
+		added, kept, removed []string
+		wantActive           map[string]string // "domain/key" → provider
 	}{
 		{
 			name:       "same set again keeps everything",
@@ -974,7 +973,7 @@ func TestApplyConcurrentNeverMixed(t *testing.T) {
 			}
 		}
 	}()
-	i5Watchdog(t, 60*time.Second, writerDone, "the writer")
+	i5Watchdog(t, 30*time.Second, writerDone, "the writer")
 	stop.Store(true)
 	wg.Wait()
 	cancel()

@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -317,7 +318,7 @@ func TestHealthRejectsInvalidNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, healthy := range []bool{false, true} {
-			t.Run(tt.name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/healthy=%v", tt.name, healthy), func(t *testing.T) {
 				var decisions int
 				r := registry.New(registry.WithDecisionHook(func(registry.Decision) { decisions++ }))
 				i5Register(t, r, i5C("adapter", "cache", "redis", 100))
