@@ -32,19 +32,25 @@
 // This is the one place the order is written down; code that takes locks
 // refers here.
 //
-//  1. [Set]'s batch mutex, only by writers that change more than one domain;
-//  2. shard mutexes, in ascending shard index, each at most once.
+//  1. [Set]'s batch mutex, taken by batches only (RegisterBatch, Apply);
+//  2. shard mutexes, in ascending shard index, each at most once;
+//  3. locks of the notify function's own (the registry's watch hub), taken
+//     inside a write, after its shard mutexes, and never held while a shard
+//     mutex is requested.
 //
 // Every goroutine that holds more than one of these locks acquired them in
 // this order, and releases them all before it acquires any lock again. A
 // goroutine waiting for lock L therefore holds only locks that come before L.
 // A deadlock needs a cycle of goroutines each waiting for a lock the next one
 // holds, which would need some goroutine to wait for a lock that comes before
-// one it holds. So no deadlock is possible. Single-domain writes take one
-// shard mutex; Snapshot and Domains take the shard mutexes they need in
-// ascending order and never the batch mutex; a domain read that falls back
-// to locking takes its one shard mutex.
+// one it holds. So no deadlock is possible. Writes of one key take one shard
+// mutex; Snapshot and Domains take the shard mutexes they need in ascending
+// order and never the batch mutex; a domain read that falls back to locking
+// takes its one shard mutex.
 //
-// No lock is held while code outside this module runs: this package calls no
-// callback, and the registry logs and calls hooks only after unlocking.
+// No lock is held while code outside this module runs. The only function
+// this package calls under its locks is the notify function ([WithNotify]),
+// which the registry sets to its own watch hub: it appends to bounded
+// buffers and never blocks. The registry logs and calls user hooks only
+// after unlocking.
 package shard
