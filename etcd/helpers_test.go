@@ -44,6 +44,13 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func mirror(t *testing.T, c *clientv3.Client, prefix string, factories map[string]any, opts ...oetcd.Option) (*registry.Registry, *oetcd.Replica, func()) {
 	t.Helper()
 	r := registry.New()
+	m, stop := mirrorInto(t, c, prefix, r, factories, opts...)
+	return r, m, stop
+}
+
+// mirrorInto is mirror into the given registry.
+func mirrorInto(t *testing.T, c *clientv3.Client, prefix string, r *registry.Registry, factories map[string]any, opts ...oetcd.Option) (*oetcd.Replica, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	m, err := oetcd.Mirror(ctx, c, prefix, r, factories, append([]oetcd.Option{oetcd.WithLogger(quiet())}, opts...)...)
 	if err != nil {
@@ -59,7 +66,7 @@ func mirror(t *testing.T, c *clientv3.Client, prefix string, factories map[strin
 		}
 	}
 	t.Cleanup(stop)
-	return r, m, stop
+	return m, stop
 }
 
 // waitRev waits up to a minute for m to reach rev.

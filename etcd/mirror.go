@@ -23,6 +23,10 @@ import (
 // is not in the table given to [Mirror].
 var ErrUnknownFactory = errors.New("unknown factory")
 
+// ErrMismatch is matched by the error of a candidate whose value names
+// another domain, key or provider than its key.
+var ErrMismatch = errors.New("the key and its value name different candidates")
+
 // ErrStopped is returned by [Replica.WaitRevision] when the mirror has stopped.
 var ErrStopped = errors.New("the mirror has stopped")
 
@@ -260,6 +264,7 @@ func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
 	}()
 	wch := m.client.Watch(wctx, m.root, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV())
 	wg.Go(func() { m.requestProgress(wctx) })
+	wg.Go(func() { m.watchdog(wctx) })
 	for resp := range wch {
 		if err := resp.Err(); err != nil {
 			if resp.CompactRevision != 0 {
@@ -290,9 +295,35 @@ func (m *Replica) requestProgress(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := m.client.RequestProgress(ctx); err != nil && ctx.Err() == nil {
-				m.opts.logger.Debug("etcd mirror: progress request failed", slog.String("prefix", m.prefix), slog.Any("error", err))
-			}
+		}
+		if err := m.client.RequestProgress(ctx); err != nil && ctx.Err() == nil {
+			m.opts.logger.Debug("etcd mirror: progress request failed", slog.String("prefix", m.prefix), slog.Any("error", err))
+		}
+	}
+}
+
+// watchdog records a failure once each time etcd has been silent for longer
+// than the stale limit (three progress intervals), until ctx ends. Status
+// computes Healthy by itself; this puts the reason in LastError and the log.
+func (m *Replica) watchdog(ctx context.Context) {
+	t := time.NewTicker(m.opts.progressInterval)
+	defer t.Stop()
+	reported := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		m.mu.Lock()
+		silent := time.Since(m.st.LastContact)
+		m.mu.Unlock()
+		switch {
+		case silent > m.opts.staleAfter && !reported:
+			reported = true
+			m.fail(fmt.Errorf("no answer from etcd for %v; clientv3 keeps reconnecting the watch", silent.Round(time.Millisecond)))
+		case silent <= m.opts.staleAfter:
+			reported = false
 		}
 	}
 }
@@ -432,8 +463,8 @@ func (m *Replica) parse(k string, value []byte, rev int64) *item {
 			return err
 		}
 		if c.Domain != a.domain || c.Key != a.key || c.Provider != a.provider {
-			return fmt.Errorf("%w: the value is the candidate %q/%q/%q, the key names %q/%q/%q",
-				ErrBadKey, c.Domain, c.Key, c.Provider, a.domain, a.key, a.provider)
+			return fmt.Errorf("%w: the value is the candidate %q/%q/%q, its key names %q/%q/%q",
+				ErrMismatch, c.Domain, c.Key, c.Provider, a.domain, a.key, a.provider)
 		}
 		if name, ok := c.Factory.(string); ok {
 			f, found := m.factories[name]

@@ -80,6 +80,11 @@ func (s *Server) Restart() error {
 	// them disk-bound for no gain (Stop closes the member cleanly, so what
 	// it wrote is in the files when it starts again).
 	cfg.UnsafeNoFsync = true
+	// A 10 ms tick and a 100 ms election timeout (etcd's defaults are 100 ms
+	// and 1 s): a lone member elects itself sooner after a restart, and a
+	// stop that waits for open watch streams waits 5.2 s, not 7 s (etcd
+	// gives them its request timeout, 5 s plus two election timeouts).
+	cfg.TickMs, cfg.ElectionMs = 10, 100
 	if s.MaxOps > 0 {
 		cfg.MaxTxnOps = s.MaxOps
 	}
