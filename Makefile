@@ -30,15 +30,21 @@ test-long:
 	RAPID_CHECKS=1000 RAPID_STEPS=100 $(GO) test -count=1 -run 'TestRegistryMatchesModel' $(TESTFLAGS) ./registry
 
 ## bench: the figures of docs/benchmarks.md (package bench, about 12 minutes on
-## 2 cores): the parallel benchmarks at -cpu 1,2,4 and the rest (the map floor
-## and the single-goroutine benchmarks) at -cpu 1, 6 runs each, into bench.txt;
+## 2 cores). Six passes, each with one run of every benchmark: the parallel
+## ones at -cpu 1,2,4, then the single-goroutine ones (with the map floor) at
+## -cpu 1. Passes rather than -count 6 interleave the implementations in time,
+## so load from other processes falls on all of them alike. Into bench.txt;
 ## the benchstat tables into benchstat.txt; the chart into docs/scaling.svg.
-## BENCHTIME (default 200ms) and BENCHCOUNT (default 6) override the run length.
+## BENCHTIME (default 200ms) and BENCHCOUNT (passes, default 6) override.
 bench:
-	$(GO) test -run '^$$' -bench 'Resolve|Mix|Writers' -skip 'Resolve/./impl=map$$' -benchmem \
-		-cpu 1,2,4 -count $(or $(BENCHCOUNT),6) -benchtime $(or $(BENCHTIME),200ms) -timeout 60m ./bench 2>&1 | tee bench.txt
-	$(GO) test -run '^$$' -bench 'Resolve/./impl=map$$|Register|Load|ListActive|Explain|Snapshot' -benchmem \
-		-cpu 1 -count $(or $(BENCHCOUNT),6) -benchtime $(or $(BENCHTIME),200ms) -timeout 60m ./bench 2>&1 | tee -a bench.txt
+	@rm -f bench.txt
+	@for i in $$(seq $(or $(BENCHCOUNT),6)); do \
+		echo "bench: pass $$i of $(or $(BENCHCOUNT),6)" >&2; \
+		$(GO) test -run '^$$' -bench 'Resolve$$|Mix|Writers' -benchmem -cpu 1,2,4 -count 1 \
+			-benchtime $(or $(BENCHTIME),200ms) -timeout 30m ./bench 2>&1 | tee -a bench.txt; \
+		$(GO) test -run '^$$' -bench 'ResolveSerial|Register|Load|ListActive|Explain|Snapshot' -benchmem -cpu 1 -count 1 \
+			-benchtime $(or $(BENCHTIME),200ms) -timeout 30m ./bench 2>&1 | tee -a bench.txt; \
+	done
 	@! grep -E '^(FAIL|--- FAIL|panic:)' bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /impl bench.txt > benchstat.txt
 	$(GO) run ./internal/benchchart < bench.txt > docs/scaling.svg

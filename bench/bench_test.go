@@ -18,11 +18,12 @@ import (
 // the data set) is outside the timer; every benchmark reports allocations.
 //
 // Resolve, Mix and Writers are parallel: they use b.RunParallel, so -cpu
-// 1,2,4 sets how many goroutines run them. The floor (impl=map) is a plain
-// map, meant for one goroutine: make bench runs it, and every other
-// benchmark (one goroutine each), at -cpu 1 only. (A benchmark cannot skip
-// itself by GOMAXPROCS: the testing package probes each one at whatever
-// GOMAXPROCS the previous one left, so the Makefile selects by name.)
+// 1,2,4 sets how many goroutines run them. The others run on one goroutine,
+// and make bench runs them at -cpu 1 only; among them ResolveSerial, the
+// only one with the floor (impl=map), a plain map meant for one goroutine.
+// (A benchmark cannot skip itself by GOMAXPROCS: the testing package probes
+// each one at whatever GOMAXPROCS the previous one left, so the Makefile
+// selects by name.)
 
 // dists is the workload table of the read-only and mixed benchmarks: which
 // addresses the goroutines visit.
@@ -49,10 +50,13 @@ var mixes = []struct {
 
 // BenchmarkResolve resolves keys of the standard data set (1,000 domains ×
 // 10 keys × 3 candidates) in a precomputed random order, from every
-// goroutine, with no writer.
+// goroutine, with no writer. The floor is in BenchmarkResolveSerial.
 func BenchmarkResolve(b *testing.B) {
 	for _, dist := range dists {
 		for _, im := range impls {
+			if im.floor {
+				continue
+			}
 			b.Run(dist.name+"/impl="+im.name, func(b *testing.B) {
 				s := build(b, im, "std", stdData())
 				ord := dist.order()
@@ -72,6 +76,32 @@ func BenchmarkResolve(b *testing.B) {
 				})
 				if n := misses.Load(); n > 0 {
 					b.Fatalf("%d lookups found nothing", n)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkResolveSerial is BenchmarkResolve on one goroutine, in a plain
+// loop, with the floor (impl=map): the comparison of Resolve with a plain
+// map lookup.
+func BenchmarkResolveSerial(b *testing.B) {
+	for _, dist := range dists {
+		for _, im := range impls {
+			b.Run(dist.name+"/impl="+im.name, func(b *testing.B) {
+				s := build(b, im, "std", stdData())
+				ord := dist.order()
+				misses := 0
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					a := &ord[i&(orderLen-1)]
+					if _, ok := s.Resolve(a.domain, a.key); !ok {
+						misses++
+					}
+				}
+				if misses > 0 {
+					b.Fatalf("%d lookups found nothing", misses)
 				}
 			})
 		}

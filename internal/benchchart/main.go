@@ -273,7 +273,11 @@ func render(w io.Writer, o options, r *results, panels []string) error {
 		}
 		c := palette[i%len(palette)]
 		y := headerH + legendH/2
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2.5"/>`, x, y, x+22, y, c)
+		dash := "" // an implementation measured at one -cpu only is drawn dashed
+		if r.referenceOnly(impl, panels) {
+			dash = ` stroke-dasharray="6 4"`
+		}
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2.5"%s/>`, x, y, x+22, y, c, dash)
 		fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="3.5" fill="%s"/>`, x+11, y, c)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" dominant-baseline="middle">%s</text>`+"\n", x+28, y, esc(impl))
 		x += 40 + 8*len(impl)
@@ -299,6 +303,23 @@ func (r *results) drawn(impl string, panels []string) bool {
 		}
 	}
 	return false
+}
+
+// referenceOnly reports whether impl is measured at one -cpu only in every
+// one of panels that has it, so that it is drawn as a reference line.
+func (r *results) referenceOnly(impl string, panels []string) bool {
+	for _, p := range panels {
+		n := 0
+		for _, s := range r.byPanel[p] {
+			if s.impl == impl {
+				n++
+			}
+		}
+		if n > 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // panel draws one panel with its top-left corner at (ox, oy).

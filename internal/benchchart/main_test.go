@@ -109,6 +109,9 @@ func TestRunWritesWellFormedSVG(t *testing.T) {
 			t.Errorf("the SVG lacks %q", want)
 		}
 	}
+	if n := strings.Count(svg, "stroke-dasharray"); n != 2 {
+		t.Errorf("the SVG has %d dashed lines, want 2: the floor's reference line and its legend", n)
+	}
 }
 
 func TestRunErrors(t *testing.T) {
