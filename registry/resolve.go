@@ -74,7 +74,7 @@ func resolveIn(ks *shard.KeyState, opts []ResolveOption) (*Entry, bool) {
 		return ks.Winner(), true
 	}
 	q := query(opts)
-	return ks.Policy.Best(ks.Entries, &q)
+	return ks.Policy.Best(ks.Entries(), &q)
 }
 
 func explainIn(ks *shard.KeyState, domain, key string, opts []ResolveOption) *explain.Explanation {
@@ -82,5 +82,5 @@ func explainIn(ks *shard.KeyState, domain, key string, opts []ResolveOption) *ex
 	if ks == nil {
 		return &explain.Explanation{Domain: domain, Key: key, Ordered: []explain.Rank{}}
 	}
-	return ks.Policy.Build(domain, key, ks.Entries, &q)
+	return ks.Policy.Build(domain, key, ks.Entries(), &q)
 }

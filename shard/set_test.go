@@ -267,7 +267,7 @@ func TestRegisterBatchHistoryIsBounded(t *testing.T) {
 	}
 	for _, r := range routes {
 		ks := s.Lookup(r, "k")
-		require.Len(t, ks.Entries, 50, r.Domain)
+		require.Len(t, ks.Entries(), 50, r.Domain)
 		assert.NotZero(t, shard.EpochForTest(ks), "%s: last write was a batch", r.Domain)
 		assert.LessOrEqual(t, shard.HistoryForTest(ks), 1, "%s: a batch state must not keep a chain of old states", r.Domain)
 	}

@@ -2,84 +2,142 @@ package shard
 
 import (
 	"slices"
+	"sort"
 
 	"github.com/oneiric-go/oneiric/domain"
 	"github.com/oneiric-go/oneiric/explain"
 )
 
 // KeyState is the resolved state of one (domain, key): its candidates in rank
-// order for the key's selection, best first. It is immutable once published,
-// so a reader may keep it as long as it likes.
+// order for the key's policy, best first. It is immutable once published, so
+// a reader may keep it as long as it likes.
+//
+// A key with few candidates keeps them in one slice (up to four inside the
+// state itself, so that a state and its entries are one allocation). A key
+// with more than [chunkSize] keeps them in chunks of at most chunkSize, so
+// that adding one copies a chunk and the chunk index, not every entry: with
+// 2,000 candidates that is about 100 pointers instead of 1,000 on average.
 type KeyState struct {
-	Policy  explain.Policy  // the key's selection and unhealthy providers
-	Entries []*domain.Entry // never empty; Entries[0] is the winner
+	Policy explain.Policy // the key's selection and unhealthy providers
+
+	flat   []*domain.Entry   // every entry, when there are at most chunkSize
+	chunks [][]*domain.Entry // otherwise: consecutive runs of the order, each of 1..chunkSize
+	n      int               // number of entries; 0 only for a batch's tombstone
 
 	// Set only by batches that change several keys (see the package doc).
 	epoch uint64    // the batch that published this state; 0 otherwise
 	prev  *KeyState // the state this one replaced, read while epoch is uncommitted
 
-	// inline holds Entries when there are few, so that a state and its
-	// entries are one allocation: most keys have a handful of candidates.
-	inline [4]*domain.Entry
+	inline [4]*domain.Entry // backs flat for up to four entries
 }
 
+// chunkSize bounds a chunk of a large key, and is the size up to which a key
+// keeps one flat slice: 64 pointers are 512 bytes, eight cache lines, cheap
+// to copy and to search.
+const chunkSize = 64
+
+// Len returns the number of candidates.
+func (k *KeyState) Len() int { return k.n }
+
 // Key returns the key the state belongs to.
-func (k *KeyState) Key() string { return k.Entries[0].Key() }
+func (k *KeyState) Key() string { return k.Winner().Key() }
 
 // Winner returns the active candidate.
-func (k *KeyState) Winner() *domain.Entry { return k.Entries[0] }
+func (k *KeyState) Winner() *domain.Entry {
+	if k.chunks != nil {
+		return k.chunks[0][0]
+	}
+	return k.flat[0]
+}
 
-// newState returns a state with room for n entries.
-func newState(p explain.Policy, n int) *KeyState {
-	ks := &KeyState{Policy: p}
-	if n <= len(ks.inline) {
-		ks.Entries = ks.inline[:n:n]
-	} else {
-		ks.Entries = make([]*domain.Entry, n)
+// Entries returns the candidates in rank order. For a key with at most
+// chunkSize candidates it is the state's own slice, which callers must not
+// modify; for a larger key it is a fresh copy.
+func (k *KeyState) Entries() []*domain.Entry {
+	if k.chunks == nil {
+		return k.flat
+	}
+	out := make([]*domain.Entry, 0, k.n)
+	for _, c := range k.chunks {
+		out = append(out, c...)
+	}
+	return out
+}
+
+// fromSorted returns a state holding entries, which are in rank order for p.
+// entries is not kept.
+func fromSorted(p explain.Policy, entries []*domain.Entry) *KeyState {
+	ks := &KeyState{Policy: p, n: len(entries)}
+	switch {
+	case len(entries) <= len(ks.inline):
+		ks.flat = ks.inline[:len(entries):len(entries)]
+		copy(ks.flat, entries)
+	case len(entries) <= chunkSize:
+		ks.flat = slices.Clone(entries)
+	default:
+		for c := range slices.Chunk(entries, chunkSize/2) {
+			ks.chunks = append(ks.chunks, slices.Clip(slices.Clone(c)))
+		}
 	}
 	return ks
 }
 
 // insert returns the state after adding e (k may be nil, then p applies).
-// Finding the place is a binary search; the copy is one memmove.
+// Finding the place is a binary search; a small key copies its slice, a
+// large one a chunk and the chunk index.
 func (k *KeyState) insert(e *domain.Entry, p explain.Policy) *KeyState {
 	if k == nil {
-		ks := newState(p, 1)
-		ks.Entries[0] = e
+		return fromSorted(p, []*domain.Entry{e})
+	}
+	p = k.Policy
+	if k.chunks == nil {
+		pos := p.InsertPos(k.flat, e)
+		if k.n+1 > chunkSize {
+			return fromSorted(p, slices.Insert(slices.Clone(k.flat), pos, e))
+		}
+		ks := &KeyState{Policy: p, n: k.n + 1}
+		if ks.n <= len(ks.inline) {
+			ks.flat = ks.inline[:ks.n:ks.n]
+		} else {
+			ks.flat = make([]*domain.Entry, ks.n)
+		}
+		copy(ks.flat, k.flat[:pos])
+		ks.flat[pos] = e
+		copy(ks.flat[pos+1:], k.flat[pos:])
 		return ks
 	}
-	pos := k.Policy.InsertPos(k.Entries, e)
-	ks := newState(k.Policy, len(k.Entries)+1)
-	copy(ks.Entries, k.Entries[:pos])
-	ks.Entries[pos] = e
-	copy(ks.Entries[pos+1:], k.Entries[pos:])
+	// The first chunk whose head e outranks; e goes at the end of the one
+	// before it (or at the start of the first).
+	ci := sort.Search(len(k.chunks), func(i int) bool { return p.InsertPos(k.chunks[i][:1], e) == 0 })
+	ci = max(ci-1, 0)
+	c := k.chunks[ci]
+	pos := p.InsertPos(c, e)
+	grown := make([]*domain.Entry, len(c)+1)
+	copy(grown, c[:pos])
+	grown[pos] = e
+	copy(grown[pos+1:], c[pos:])
+	ks := &KeyState{Policy: p, n: k.n + 1}
+	if len(grown) <= chunkSize {
+		ks.chunks = slices.Clone(k.chunks)
+		ks.chunks[ci] = grown
+	} else {
+		half := len(grown) / 2
+		ks.chunks = make([][]*domain.Entry, 0, len(k.chunks)+1)
+		ks.chunks = append(ks.chunks, k.chunks[:ci]...)
+		ks.chunks = append(ks.chunks, grown[:half:half], grown[half:])
+		ks.chunks = append(ks.chunks, k.chunks[ci+1:]...)
+	}
 	return ks
 }
 
 // without returns the state after removing every candidate of provider, and
 // how many were removed. The result is nil when nothing is left.
 func (k *KeyState) without(provider string) (*KeyState, int) {
-	n := 0
-	for _, e := range k.Entries {
-		if e.Provider() == provider {
-			n++
-		}
+	kept := k.filter(func(e *domain.Entry) bool { return e.Provider() != provider })
+	if kept == nil {
+		return nil, k.n
 	}
-	if n == 0 {
-		return k, 0
-	}
-	if n == len(k.Entries) {
-		return nil, n
-	}
-	ks := newState(k.Policy, len(k.Entries)-n)
-	i := 0
-	for _, e := range k.Entries {
-		if e.Provider() != provider {
-			ks.Entries[i] = e
-			i++
-		}
-	}
-	return ks, n
+	return kept, k.n - kept.n
 }
 
 // removing returns the state after removing the given entries (compared by
@@ -88,35 +146,33 @@ func (k *KeyState) removing(gone map[*domain.Entry]bool) *KeyState {
 	if k == nil {
 		return nil
 	}
-	n := 0
-	for _, e := range k.Entries {
-		if !gone[e] {
-			n++
+	return k.filter(func(e *domain.Entry) bool { return !gone[e] })
+}
+
+// filter returns the state keeping the entries keep accepts: k itself when
+// it accepts all, nil when it accepts none.
+func (k *KeyState) filter(keep func(*domain.Entry) bool) *KeyState {
+	all := k.Entries()
+	kept := make([]*domain.Entry, 0, len(all))
+	for _, e := range all {
+		if keep(e) {
+			kept = append(kept, e)
 		}
 	}
-	if n == len(k.Entries) {
+	switch len(kept) {
+	case len(all):
 		return k
-	}
-	if n == 0 {
+	case 0:
 		return nil
 	}
-	ks := newState(k.Policy, n)
-	i := 0
-	for _, e := range k.Entries {
-		if !gone[e] {
-			ks.Entries[i] = e
-			i++
-		}
-	}
-	return ks
+	return fromSorted(k.Policy, kept)
 }
 
 // reranked returns the state ranked under a new policy.
 func (k *KeyState) reranked(p explain.Policy) *KeyState {
-	ks := newState(p, len(k.Entries))
-	copy(ks.Entries, k.Entries)
-	p.Order(ks.Entries)
-	return ks
+	all := slices.Clone(k.Entries())
+	p.Order(all)
+	return fromSorted(p, all)
 }
 
 // withoutHistory returns k, or a copy of k without its prev link, for a batch
@@ -128,9 +184,7 @@ func (k *KeyState) withoutHistory() *KeyState {
 	if k == nil || k.prev == nil {
 		return k
 	}
-	c := newState(k.Policy, len(k.Entries))
-	copy(c.Entries, k.Entries)
-	return c
+	return fromSorted(k.Policy, k.Entries())
 }
 
 // visible returns the state a reader that loaded committed epoch w sees: the
@@ -140,7 +194,7 @@ func visible(k *KeyState, w uint64) *KeyState {
 	if k != nil && k.epoch > w {
 		k = k.prev
 	}
-	if k != nil && len(k.Entries) == 0 {
+	if k != nil && k.n == 0 {
 		return nil
 	}
 	return k
@@ -209,7 +263,7 @@ func (v *View) Len() int {
 func (v *View) Candidates() int {
 	n := 0
 	for _, ks := range v.States() {
-		n += len(ks.Entries)
+		n += ks.n
 	}
 	return n
 }
@@ -218,7 +272,7 @@ func (v *View) Candidates() int {
 func (v *View) Active() []*domain.Entry {
 	out := make([]*domain.Entry, v.Len())
 	for i, ks := range v.States() {
-		out[i] = ks.Entries[0]
+		out[i] = ks.Winner()
 	}
 	return out
 }
@@ -228,7 +282,7 @@ func (v *View) Active() []*domain.Entry {
 func (v *View) Shadowed() []*domain.Entry {
 	var out []*domain.Entry
 	for _, ks := range v.States() {
-		out = append(out, ks.Entries[1:]...)
+		out = append(out, ks.Entries()[1:]...)
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package shard_test
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,13 +62,13 @@ func TestViewSorting(t *testing.T) {
 		keys = append(keys, ks.Key())
 		assert.Same(t, ks, v.Key(ks.Key()))
 		assert.Same(t, ks, s.Lookup(r, ks.Key()))
-		assert.Same(t, ks.Entries[0], ks.Winner())
+		assert.Same(t, ks.Entries()[0], ks.Winner())
 	}
 	assert.Equal(t, []string{"cache", "db", "queue"}, keys, "States by key")
 	assert.Equal(t, []string{"cache:redis", "db:postgres", "queue:kafka"}, describe(v.Active()), "Active: winners by key")
 	assert.Equal(t, []string{"cache:local", "cache:memcached", "queue:nats", "queue:sqs"}, describe(v.Shadowed()),
 		"Shadowed: by key, then rank")
-	assert.Equal(t, []string{"cache:redis", "cache:local", "cache:memcached"}, describe(v.Key("cache").Entries))
+	assert.Equal(t, []string{"cache:redis", "cache:local", "cache:memcached"}, describe(v.Key("cache").Entries()))
 }
 
 func TestViewIsImmutable(t *testing.T) {
@@ -162,6 +164,63 @@ func TestSingleWriteAfterBatchClearsEpoch(t *testing.T) {
 	ks := s.Lookup(first, "k0")
 	assert.Zero(t, shard.EpochForTest(ks))
 	assert.Zero(t, shard.HistoryForTest(ks))
-	assert.Len(t, ks.Entries, 2)
+	assert.Len(t, ks.Entries(), 2)
 	assert.Equal(t, 3, s.View(first).Len())
+}
+
+// TestLargeKeyKeepsRankOrder grows one key far past the chunk size with
+// random priorities, interleaving unregistrations, selections, health marks
+// and batches, and checks after every step that the state holds exactly the
+// registered entries in the order explain.Policy.Order gives.
+func TestLargeKeyKeepsRankOrder(t *testing.T) {
+	s := shard.NewSet(1, new(sequence.Counter))
+	r := s.Route("big")
+	rng := rand.New(rand.NewPCG(3, 4))
+	var want []*domain.Entry
+	check := func(step int) {
+		t.Helper()
+		ks := s.Lookup(r, "k")
+		if len(want) == 0 {
+			require.Nil(t, ks, "step %d", step)
+			return
+		}
+		require.NotNil(t, ks, "step %d", step)
+		sorted := slices.Clone(want)
+		ks.Policy.Order(sorted)
+		require.Equal(t, len(sorted), ks.Len(), "step %d", step)
+		require.Equal(t, sorted, ks.Entries(), "step %d", step)
+		require.Same(t, sorted[0], ks.Winner(), "step %d", step)
+	}
+	for step := range 1500 {
+		switch n := rng.IntN(100); {
+		case n < 80:
+			e, _, err := s.Register(r, draft(t, "big", "k", fmt.Sprint("p", rng.IntN(40)), rng.IntN(20)))
+			require.NoError(t, err)
+			want = append(want, e)
+		case n < 85:
+			p := fmt.Sprint("p", rng.IntN(40))
+			removed, _ := s.Unregister(r, "k", p)
+			kept := want[:0:0]
+			for _, e := range want {
+				if e.Provider() != p {
+					kept = append(kept, e)
+				}
+			}
+			require.Equal(t, len(want)-len(kept), removed)
+			want = kept
+		case n < 90:
+			s.Select(r, "k", fmt.Sprint("p", rng.IntN(40)))
+		case n < 95:
+			s.SetHealth(r, "k", fmt.Sprint("p", rng.IntN(40)), rng.IntN(2) == 0)
+		default:
+			res, err := s.RegisterBatch([]shard.Route{r, r}, []*domain.Draft{
+				draft(t, "big", "k", fmt.Sprint("p", rng.IntN(40)), rng.IntN(20)),
+				draft(t, "big", "other", "x", 0),
+			})
+			require.NoError(t, err)
+			want = append(want, res.Added[0])
+		}
+		check(step)
+	}
+	require.Greater(t, len(want), 500, "the key must grow well past the chunk size")
 }

@@ -692,7 +692,7 @@ func (k *KeyState) entries() []*domain.Entry {
 	if k == nil {
 		return nil
 	}
-	return k.Entries
+	return k.Entries()
 }
 
 // change returns the winner change from old to next.
