@@ -41,7 +41,7 @@ func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change, error) 
 	defer s.unlock(r.Index)
 	t, sl := s.slotLocked(r, key)
 	old := stale.or(sl.load())
-	if err := s.checkKeyLocked(r, key, t, len(old.entries())+1, old == nil); err != nil {
+	if err := s.checkKeyLocked(r, key, t, old.size()+1, old == nil); err != nil {
 		return nil, Change{}, err
 	}
 	if t == nil {
@@ -211,7 +211,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	newDomains := map[string]bool{}
 	keysAfter := map[string]int{}
 	for _, w := range order {
-		n := len(w.old.entries()) - len(w.gone) + len(w.adds)
+		n := w.old.size() - len(w.gone) + len(w.adds)
 		w.newKey, w.emptied = w.old == nil && n > 0, w.old != nil && n == 0
 		if len(w.adds) > 0 {
 			if m := s.limits.MaxCandidatesPerKey; m > 0 && n > m {
@@ -685,6 +685,14 @@ func (sl *slot) load() *KeyState {
 		return nil
 	}
 	return sl.state.Load()
+}
+
+// size returns the state's number of entries; a nil state has none.
+func (k *KeyState) size() int {
+	if k == nil {
+		return 0
+	}
+	return k.n
 }
 
 // entries returns the state's entries; a nil state has none.
