@@ -631,13 +631,17 @@ func (m *Replica) load(ctx context.Context) (int64, error) {
 }
 
 // advance records that the registry reflects revision rev, reached at now.
+// It never moves the revision backwards; only a load sets it as read.
 func (m *Replica) advance(rev int64, now time.Time) {
+	if rev <= m.Revision() {
+		m.touch(now)
+		return
+	}
 	m.setRevision(rev, now)
-	m.opts.logger.Debug("etcd mirror: applied", slog.String("prefix", m.prefix), slog.Int64("revision", rev))
+	m.opts.logger.Debug("etcd mirror: at revision", slog.String("prefix", m.prefix), slog.Int64("revision", rev))
 }
 
-// setRevision sets the revision (never backwards, unless a load says so: a
-// load sets it as read) and the counts, and wakes WaitRevision.
+// setRevision sets the revision and the counts, and wakes WaitRevision.
 func (m *Replica) setRevision(rev int64, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
