@@ -3,6 +3,7 @@ package etcd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -54,6 +55,9 @@ func Publish(ctx context.Context, client *clientv3.Client, prefix, owner string,
 // a selection that m no longer has is left in place (remove one with
 // [PublishSelection] and an empty provider).
 func PublishManifest(ctx context.Context, client *clientv3.Client, prefix string, m *manifest.Manifest) (int64, error) {
+	if m == nil {
+		return 0, errors.New("etcd.PublishManifest: the manifest is nil")
+	}
 	if err := m.Validate(); err != nil {
 		return 0, err
 	}
