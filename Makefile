@@ -53,8 +53,8 @@ bench:
 ## profile: CPU, mutex and block profiles of a contended benchmark, the 90/10
 ## Resolve/Register mix on one hot domain at -cpu 2 (PROFILE_IMPL=registry by
 ## default; seed-mutex for the baseline), into out/, then pprof -top of each;
-## the block profile is focused on the library (the rest is the benchmark
-## harness waiting for its goroutines).
+## the block profile is focused on waits for a mutex (the rest is the
+## benchmark harness waiting for its goroutines).
 profile:
 	@mkdir -p out
 	$(GO) test -run '^$$' -bench 'Mix/read=90/dist=hot/impl=$(or $(PROFILE_IMPL),registry)$$' -benchmem -cpu 2 -count 1 \
@@ -62,7 +62,7 @@ profile:
 		-mutexprofilefraction 1 -blockprofile out/block.prof -blockprofilerate 1 ./bench
 	$(GO) tool pprof -top -nodecount 25 out/bench.test out/cpu.prof
 	$(GO) tool pprof -top -nodecount 15 out/bench.test out/mutex.prof
-	$(GO) tool pprof -top -nodecount 15 -focus 'oneiric/(registry|shard)' out/bench.test out/block.prof
+	$(GO) tool pprof -top -nodecount 15 -focus 'sync\.\(\*(RW)?Mutex\)' out/bench.test out/block.prof
 
 ## fuzz: every Fuzz target of every package for FUZZTIME each; nothing to do if there are none
 fuzz:
