@@ -29,7 +29,7 @@ test-long:
 	$(GO) test -race -count=1 -cpu 1,2,4 -shuffle=on $(TESTFLAGS) ./...
 	RAPID_CHECKS=1000 RAPID_STEPS=100 $(GO) test -count=1 -run 'TestRegistryMatchesModel' $(TESTFLAGS) ./registry
 
-## bench: the figures of docs/benchmarks.md (package bench, about 12 minutes on
+## bench: the figures of docs/benchmarks.md (package bench, about 10 minutes on
 ## 2 cores). Six passes, each with one run of every benchmark: the parallel
 ## ones at -cpu 1,2,4, then the single-goroutine ones (with the map floor) at
 ## -cpu 1. Passes rather than -count 6 interleave the implementations in time,
