@@ -191,7 +191,7 @@ func TestMirrorReloadsAfterCompactionWhileCutOff(t *testing.T) {
 	p.Cut()
 	eventually(t, 10*time.Second, "the mirror still reports itself healthy while cut off", func() bool { return !m.Status().Healthy })
 	for i := range 20 {
-		if rev, err = oetcd.Publish(ctx, c, prefix, "billing", []registry.Candidate{cand("adapter", "cache", "redis", 100+i)}); err != nil {
+		if _, err = oetcd.Publish(ctx, c, prefix, "billing", []registry.Candidate{cand("adapter", "cache", "redis", 100+i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

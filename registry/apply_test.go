@@ -70,16 +70,13 @@ func i5Dump(r *registry.Registry) []string {
 
 // i5NextSeq registers a probe candidate in a domain of its own and returns
 // its sequence number: one more than the last one handed out before. It
-// changes r, so tests call it last, or remove the probe with i5DropProbe.
+// changes r, so tests call it last.
 func i5NextSeq(t *testing.T, r *registry.Registry) uint64 {
 	t.Helper()
 	e, err := r.Register(registry.Candidate{Domain: "zz-probe", Key: "probe", Provider: "probe"})
 	require.NoError(t, err)
 	return e.Sequence()
 }
-
-// i5DropProbe removes the probe i5NextSeq registered.
-func i5DropProbe(r *registry.Registry) { r.Unregister("zz-probe", "probe", "probe") }
 
 // i5Register registers c and fails the test if that fails.
 func i5Register(t *testing.T, r *registry.Registry, c registry.Candidate) *registry.Entry {
@@ -763,12 +760,10 @@ func TestApplyConcurrentNeverMixed(t *testing.T) {
 		// exactly its keys, winners and shadowed candidates.
 		func(rd *reader, i int) {
 			var s *registry.Snapshot
-			named := doms
 			if i%3 == 0 {
 				s = r.Snapshot()
 			} else {
-				named = []string{doms[2], doms[0], doms[1]}
-				s = r.Snapshot(named...)
+				s = r.Snapshot(doms[2], doms[0], doms[1])
 			}
 			var all []*registry.Entry
 			for _, d := range doms {

@@ -143,15 +143,6 @@ var ccScenarios = []struct {
 	{"no deadlock nested and cross domain", ccNoDeadlock},
 }
 
-// ccProviders returns the providers of es, in order.
-func ccProviders(es []*registry.Entry) []string {
-	out := make([]string, len(es))
-	for i, e := range es {
-		out[i] = e.Provider()
-	}
-	return out
-}
-
 // 1. 10 goroutines × 100 registrations to unique keys keep all 1,000.
 func TestConcurrentUniqueKeysAllKept(t *testing.T) { ccUniqueKeysAllKept(t) }
 

@@ -151,17 +151,6 @@ func (s linState) keysOf(dom string) []string {
 	return keys
 }
 
-func (s linState) domainsOf() []string {
-	var ds []string
-	for _, c := range s.cands {
-		if !slices.Contains(ds, c.domain) {
-			ds = append(ds, c.domain)
-		}
-	}
-	slices.Sort(ds)
-	return ds
-}
-
 // snapshotText renders the ranked candidates of every key of the domains,
 // in one pass over the state.
 func (s linState) snapshotText(domains []string) string {

@@ -178,7 +178,7 @@ func run() error {
 		return err
 	}
 
-	if rev, err = publish("ops.json (valkey raised to 95)", opsUpdateJSON); err != nil {
+	if _, err = publish("ops.json (valkey raised to 95)", opsUpdateJSON); err != nil {
 		return err
 	}
 	if rev, err = oetcd.PublishSelection(ctx, pub, prefix, "service", "payments", "adyen"); err != nil {
