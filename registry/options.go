@@ -71,8 +71,8 @@ func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
 func WithDecisionHook(f func(Decision)) Option { return func(c *config) { c.hook = f } }
 
 // defaultWatchBuffer is how many changes a watcher may fall behind before it
-// is resynchronised: enough to absorb a burst of a few thousand writes per
-// consumer wake-up, at 48 bytes a change.
+// is resynchronised: enough to absorb a burst of writes between two wake-ups
+// of a busy consumer, at 72 bytes a change (72 KiB a watcher at most).
 const defaultWatchBuffer = 1024
 
 // WithWatchBuffer sets how many changes a watcher may fall behind before it
