@@ -136,11 +136,49 @@ func InsertPos(entries []*domain.Entry, e *domain.Entry, selected string) int {
 // InsertPos returns the index at which e belongs in entries, which are in the
 // order [Policy.Order] gives, found by binary search.
 func (p Policy) InsertPos(entries []*domain.Entry, e *domain.Entry) int {
+	if p.plain() {
+		// The common case, without calls through a closure: a key's
+		// insertion is a few of these comparisons, and a large key's many.
+		lo, hi := 0, len(entries)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if plainAbove(e, entries[m]) {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		return lo
+	}
 	s := ScoreOf(e, p.Selected, 0)
 	i, _ := slices.BinarySearchFunc(entries, e, func(x, e *domain.Entry) int {
 		return p.compare(e, x, s, ScoreOf(x, p.Selected, 0))
 	})
 	return i
+}
+
+// Above reports whether a ranks above b without required capabilities.
+func (p Policy) Above(a, b *domain.Entry) bool {
+	if p.plain() {
+		return plainAbove(a, b)
+	}
+	return p.compare(a, b, ScoreOf(a, p.Selected, 0), ScoreOf(b, p.Selected, 0)) > 0
+}
+
+// plain reports whether p is the zero Policy, under which the rank without
+// required capabilities is the order of the score's last three fields.
+func (p Policy) plain() bool { return p.Selected == "" && len(p.Unhealthy) == 0 }
+
+// plainAbove reports whether a ranks above b under the zero Policy: it is
+// [Score.Compare] for two scores whose Override and CapabilityMatch are 0.
+func plainAbove(a, b *domain.Entry) bool {
+	if pa, pb := a.Priority(), b.Priority(); pa != pb {
+		return pa > pb
+	}
+	if sa, sb := a.StackLevel(), b.StackLevel(); sa != sb {
+		return sa > sb
+	}
+	return a.Sequence() > b.Sequence()
 }
 
 // Best returns the best-ranked entry that qualifies under q, for a key

@@ -5,12 +5,12 @@ package shard
 func (s *Set) Lookup(r Route, key string) *KeyState {
 	w := s.committed.Load() // before the state: see the package doc
 	yield()
-	m := s.shards[r.Index].keys.Load()
-	if m == nil {
+	x := s.shards[r.Index].keys.Load()
+	if x == nil {
 		return nil
 	}
-	sl, ok := m.Get(s.keyHash(r, key), Addr{r.Domain, key})
-	if !ok {
+	sl := x.get(s.keyHash(r, key), Addr{r.Domain, key})
+	if sl == nil {
 		return nil
 	}
 	return visible(sl.state.Load(), w)

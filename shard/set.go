@@ -59,9 +59,10 @@ type Shard struct {
 	// (package doc): with other shards, in ascending index.
 	mu sync.Mutex
 	// keys indexes every key of the shard's domains by (domain, key), for
-	// Resolve: one lookup from shard to key. Loaded without a lock; replaced
-	// under mu when a key appears or disappears.
-	keys atomic.Pointer[trie.Map[Addr, *slot]]
+	// Resolve: one probe from shard to key. Loaded and probed without a lock;
+	// changed, or replaced by a larger copy, under mu when a key appears or
+	// disappears (see [index]).
+	keys atomic.Pointer[index]
 	// domains maps each domain that has keys to its table. Loaded without a
 	// lock; replaced under mu when a domain appears or disappears.
 	domains atomic.Pointer[trie.Map[string, *table]]
@@ -95,6 +96,8 @@ type table struct {
 // slot is the stable home of one key: the pointer to its current state.
 type slot struct {
 	state atomic.Pointer[KeyState] // loaded without a lock; stored under the shard's mu; nil once removed
+	hash  uint64                   // the key's hash in the shard's index; set at creation
+	addr  Addr                     // the key; set at creation
 	t     *table                   // the key's domain; set at creation
 }
 

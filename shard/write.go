@@ -600,8 +600,8 @@ func (sh *Shard) tableLocked(r Route) (*table, trie.Map[string, *table]) {
 // slot knows its table. The caller holds the routed shard's mu.
 func (s *Set) slotLocked(r Route, key string) (*table, *slot) {
 	sh := &s.shards[r.Index]
-	if km := sh.keys.Load(); km != nil {
-		if sl, ok := km.Get(s.keyHash(r, key), Addr{r.Domain, key}); ok {
+	if x := sh.keys.Load(); x != nil {
+		if sl := x.get(s.keyHash(r, key), Addr{r.Domain, key}); sl != nil {
 			return sl.t, sl
 		}
 	}
@@ -632,16 +632,19 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 	case sl != nil && ks != nil:
 		sl.state.Store(ks)
 	case sl == nil && ks != nil:
-		sl = &slot{t: t}
+		sl = &slot{t: t, hash: s.keyHash(r, key), addr: Addr{r.Domain, key}}
 		sl.state.Store(ks)
 		km := t.keys.Load().Set(trie.Hash(key), key, sl)
 		t.keys.Store(&km)
-		sh.setKey(r, s.keyHash(r, key), key, sl)
+		x := sh.keys.Load()
+		if y := x.put(sl); y != x {
+			sh.keys.Store(y)
+		}
 	case sl != nil && ks == nil:
 		sl.state.Store(nil) // a reader still holding sl sees no candidates
 		km := t.keys.Load().Delete(trie.Hash(key), key)
 		t.keys.Store(&km)
-		sh.setKey(r, s.keyHash(r, key), key, nil)
+		sh.keys.Load().remove(sl)
 		if km.Len() == 0 {
 			_, dm := sh.tableLocked(r)
 			dm = dm.Delete(r.Hash, r.Domain)
@@ -649,21 +652,6 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 			s.domainN.Add(-1)
 		}
 	}
-}
-
-// setKey adds (sl != nil) or removes the key in the shard's key index. The
-// caller holds sh.mu.
-func (sh *Shard) setKey(r Route, h uint64, key string, sl *slot) {
-	var km trie.Map[Addr, *slot]
-	if p := sh.keys.Load(); p != nil {
-		km = *p
-	}
-	if sl == nil {
-		km = km.Delete(h, Addr{r.Domain, key})
-	} else {
-		km = km.Set(h, Addr{r.Domain, key}, sl)
-	}
-	sh.keys.Store(&km)
 }
 
 // policyLocked returns the ranking policy of (domain, key): its selection and
