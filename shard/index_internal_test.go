@@ -1,0 +1,91 @@
+package shard
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// indexKey returns the slot of key i. Its hash has few distinct values, so
+// keys share probe sequences and removals leave tombstones inside them.
+func indexKey(i int) *slot {
+	return &slot{hash: uint64(i % 5), addr: Addr{"d", fmt.Sprint(i)}}
+}
+
+// TestIndexMatchesMap applies random adds and removes to an index and a map
+// and checks after each that every key is found exactly when the map has it.
+func TestIndexMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var x *index
+	model := map[int]*slot{}
+	for step := range 5000 {
+		i := rng.IntN(40)
+		if sl, ok := model[i]; ok && rng.IntN(2) == 0 {
+			x.remove(sl)
+			delete(model, i)
+		} else if !ok {
+			sl := indexKey(i)
+			x = x.put(sl)
+			model[i] = sl
+		}
+		require.Equal(t, len(model), x.live, "step %d: live count", step)
+		require.LessOrEqual(t, 2*x.used, len(x.b), "step %d: load above one half", step)
+		for j := range 40 {
+			probe := indexKey(j)
+			require.Same(t, model[j], x.get(probe.hash, probe.addr), "step %d: key %d", step, j)
+		}
+	}
+}
+
+// TestIndexConcurrentReaders churns keys in an index (tombstones, their
+// reuse, rebuilds) under a mutex while readers, without it, look up keys that
+// stay present throughout: they must always be found.
+func TestIndexConcurrentReaders(t *testing.T) {
+	var mu sync.Mutex // the shard's mu, for the writer
+	var cur atomic.Pointer[index]
+	const kept = 10
+	var x *index
+	for i := range kept {
+		x = x.put(indexKey(i))
+	}
+	cur.Store(x)
+
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var misses atomic.Int64
+	for r := range 2 {
+		wg.Go(func() {
+			for n := 0; !stop.Load(); n++ {
+				probe := indexKey((n + r) % kept)
+				if sl := cur.Load().get(probe.hash, probe.addr); sl == nil || sl.addr != probe.addr {
+					misses.Add(1)
+				}
+			}
+		})
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	live := map[int]*slot{}
+	for range 20000 {
+		mu.Lock()
+		x := cur.Load()
+		i := kept + rng.IntN(60)
+		if sl, ok := live[i]; ok {
+			x.remove(sl)
+			delete(live, i)
+		} else {
+			sl := indexKey(i)
+			if y := x.put(sl); y != x {
+				cur.Store(y)
+			}
+			live[i] = sl
+		}
+		mu.Unlock()
+	}
+	stop.Store(true)
+	wg.Wait()
+	require.Zero(t, misses.Load(), "lookups of present keys that found nothing")
+}
