@@ -27,8 +27,8 @@ type KeyState struct {
 	n   int           // number of entries; 0 only for a batch's tombstone
 	win *domain.Entry // the first entry; nil only for a tombstone
 
-	flat   []*domain.Entry   // every entry, when there are at most chunkSize
-	chunks [][]*domain.Entry // otherwise: consecutive runs of the order, each of 1..chunkSize
+	flat   []*domain.Entry // every entry, when there are at most chunkSize
+	chunks []*chunk        // otherwise: consecutive runs of the order
 
 	inline [4]*domain.Entry // backs flat for up to four entries
 
@@ -39,6 +39,25 @@ type KeyState struct {
 // keeps one flat slice: 64 pointers are 512 bytes, eight cache lines, cheap
 // to copy and to search.
 const chunkSize = 64
+
+// chunk is a run of a large key's entries, immutable once published. Its
+// array is fixed so that a chunk is one allocation, and the chunk index a
+// slice of single pointers: adding an entry copies the index, and under a
+// running GC every pointer copied costs a write barrier.
+type chunk struct {
+	n int
+	e [chunkSize]*domain.Entry
+}
+
+// all returns the chunk's entries.
+func (c *chunk) all() []*domain.Entry { return c.e[:c.n] }
+
+// newChunk returns a chunk holding entries (at most chunkSize).
+func newChunk(entries []*domain.Entry) *chunk {
+	c := &chunk{n: len(entries)}
+	copy(c.e[:], entries)
+	return c
+}
 
 // Len returns the number of candidates.
 func (k *KeyState) Len() int { return k.n }
@@ -58,7 +77,7 @@ func (k *KeyState) Entries() []*domain.Entry {
 	}
 	out := make([]*domain.Entry, 0, k.n)
 	for _, c := range k.chunks {
-		out = append(out, c...)
+		out = append(out, c.all()...)
 	}
 	return out
 }
@@ -75,7 +94,7 @@ func fromSorted(p explain.Policy, entries []*domain.Entry) *KeyState {
 		ks.flat = slices.Clone(entries)
 	default:
 		for c := range slices.Chunk(entries, chunkSize/2) {
-			ks.chunks = append(ks.chunks, slices.Clip(slices.Clone(c)))
+			ks.chunks = append(ks.chunks, newChunk(c))
 		}
 	}
 	if len(entries) > 0 {
@@ -113,32 +132,35 @@ func (k *KeyState) insert(e *domain.Entry, p explain.Policy) *KeyState {
 	// before it (or at the start of the first).
 	lo, hi := 0, len(k.chunks)
 	for lo < hi {
-		if m := int(uint(lo+hi) >> 1); p.Above(e, k.chunks[m][0]) {
+		if m := int(uint(lo+hi) >> 1); p.Above(e, k.chunks[m].e[0]) {
 			hi = m
 		} else {
 			lo = m + 1
 		}
 	}
-	ci := lo
-	ci = max(ci-1, 0)
-	c := k.chunks[ci]
+	ci := max(lo-1, 0)
+	c := k.chunks[ci].all()
 	pos := p.InsertPos(c, e)
-	grown := make([]*domain.Entry, len(c)+1)
-	copy(grown, c[:pos])
-	grown[pos] = e
-	copy(grown[pos+1:], c[pos:])
 	ks := &KeyState{Policy: p, n: k.n + 1}
-	if len(grown) <= chunkSize {
+	if len(c) < chunkSize {
+		g := &chunk{n: len(c) + 1}
+		copy(g.e[:pos], c[:pos])
+		g.e[pos] = e
+		copy(g.e[pos+1:g.n], c[pos:])
 		ks.chunks = slices.Clone(k.chunks)
-		ks.chunks[ci] = grown
+		ks.chunks[ci] = g
 	} else {
-		half := len(grown) / 2
-		ks.chunks = make([][]*domain.Entry, 0, len(k.chunks)+1)
+		// A full chunk splits in two halves. The merged run is built on
+		// the stack, where writing pointers costs no barrier.
+		var buf [chunkSize + 1]*domain.Entry
+		merged := append(append(append(buf[:0], c[:pos]...), e), c[pos:]...)
+		half := len(merged) / 2
+		ks.chunks = make([]*chunk, 0, len(k.chunks)+1)
 		ks.chunks = append(ks.chunks, k.chunks[:ci]...)
-		ks.chunks = append(ks.chunks, grown[:half:half], grown[half:])
+		ks.chunks = append(ks.chunks, newChunk(merged[:half]), newChunk(merged[half:]))
 		ks.chunks = append(ks.chunks, k.chunks[ci+1:]...)
 	}
-	ks.win = ks.chunks[0][0]
+	ks.win = ks.chunks[0].e[0]
 	return ks
 }
 
