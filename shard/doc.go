@@ -7,9 +7,11 @@
 // Every key has a stable slot holding an atomic pointer to its [KeyState]:
 // the key's candidates in rank order, immutable once published. A writer
 // builds the next KeyState and publishes it with one atomic store. Lookup
-// finds the slot through the shard's key index, a persistent hash trie keyed
-// by (domain, key) that is replaced, under the lock, only when a key appears
-// or disappears; it takes no lock and allocates nothing.
+// finds the slot through the shard's key index, an open-addressing hash table
+// keyed by (domain, key) that writers change in place, under the lock, only
+// when a key appears (a bucket is filled) or disappears (its slot becomes a
+// tombstone), and copy when it fills; it takes no lock and allocates
+// nothing.
 //
 // A read of a whole domain ([Set.View]) must see one version of all its keys.
 // Each domain's table has a sequence lock: a writer makes its version odd
@@ -17,6 +19,10 @@
 // finds the same even version before and after collecting the states saw one
 // version; otherwise it tries again, and after a few failed attempts (only a
 // writer of that very domain can make it fail) it reads under the shard lock.
+// The View a reader builds is cached in the table with the version it shows
+// (unless one of its states belonged to an uncommitted batch, see below), so
+// that until the next write of the domain, readers reuse it without touching
+// a key.
 //
 // Writes that change several keys at once (a batch whose candidates span keys
 // or domains) must become visible together, to Lookup too. They are

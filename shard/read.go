@@ -41,11 +41,14 @@ func (s *Set) View(r Route) *View {
 			yield()
 			continue
 		}
+		if cv := t.cached(v1); cv != nil {
+			return cv
+		}
 		w := s.committed.Load()
-		states := t.states(w)
+		states, settled := t.states(w)
 		yield()
 		if t.version.Load() == v1 {
-			return newView(states)
+			return t.keep(states, v1, settled)
 		}
 	}
 	s.lock(r.Index) // lock order 2
@@ -54,20 +57,61 @@ func (s *Set) View(r Route) *View {
 	if t == nil {
 		return nil
 	}
-	return newView(t.states(s.committed.Load()))
+	return t.viewLocked(s.committed.Load())
 }
 
-// states collects the visible states of t's keys, in no particular order.
-func (t *table) states(w uint64) []*KeyState {
+// cached returns t's cached View if it shows version ver, else nil.
+func (t *table) cached(ver uint64) *View {
+	if cv := t.view.Load(); cv != nil && cv.ver == ver {
+		return cv
+	}
+	return nil
+}
+
+// keep returns the View of states, which a reader collected at version ver
+// of t. When they are settled (no state belonged to an uncommitted batch)
+// the View is also t's cached View, with its winners listed: every later
+// reader of the same version gets it without touching a key.
+func (t *table) keep(states []*KeyState, ver uint64, settled bool) *View {
+	v := newView(states)
+	if v != nil && settled {
+		v.ver = ver
+		v.active = v.winners()
+		t.view.Store(v)
+	}
+	return v
+}
+
+// viewLocked returns the View of t for a caller that holds its shard's mu
+// and loaded the committed epoch w.
+func (t *table) viewLocked(w uint64) *View {
+	ver := t.version.Load() // even: writers of t hold the same mu
+	if cv := t.cached(ver); cv != nil {
+		return cv
+	}
+	states, settled := t.states(w)
+	return t.keep(states, ver, settled)
+}
+
+// states collects the visible states of t's keys, in no particular order,
+// and reports whether they are settled: whether no key's state belonged to
+// a batch not yet committed at w. Settled states stay the visible ones at
+// every later committed epoch, until t's version moves.
+func (t *table) states(w uint64) ([]*KeyState, bool) {
 	km := t.keys.Load()
 	if km == nil {
-		return nil
+		return nil, true
 	}
 	out := make([]*KeyState, 0, km.Len())
+	settled := true
 	for _, sl := range km.All() {
-		if ks := visible(sl.state.Load(), w); ks != nil {
+		raw := sl.state.Load()
+		if raw != nil && raw.epoch > w {
+			settled = false
+		}
+		if ks := visible(raw, w); ks != nil {
 			out = append(out, ks)
 		}
 	}
-	return out
+	return out, settled
 }

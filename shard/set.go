@@ -91,6 +91,10 @@ type table struct {
 	keys atomic.Pointer[trie.Map[string, *slot]]
 	// candidates counts the domain's entries. Guarded by the shard's mu.
 	candidates int
+	// view is the last View a reader built of a settled version, or nil.
+	// Any reader stores it, without a lock; it is current while its
+	// version equals version, as every change of the domain moves that.
+	view atomic.Pointer[View]
 }
 
 // slot is the stable home of one key: the pointer to its current state.

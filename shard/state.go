@@ -243,6 +243,8 @@ func visible(k *KeyState, w uint64) *KeyState {
 // sorted by key. It is immutable; a nil *View is an empty domain.
 type View struct {
 	states []*KeyState
+	active []*domain.Entry // the winners, by key; set on a View its table caches
+	ver    uint64          // the table version a cached View shows
 }
 
 func newView(states []*KeyState) *View {
@@ -309,6 +311,14 @@ func (v *View) Candidates() int {
 
 // Active returns the winner of every key, sorted by key, in a fresh slice.
 func (v *View) Active() []*domain.Entry {
+	if v != nil && v.active != nil {
+		return slices.Clone(v.active)
+	}
+	return v.winners()
+}
+
+// winners returns the winner of every key, sorted by key.
+func (v *View) winners() []*domain.Entry {
 	out := make([]*domain.Entry, v.Len())
 	for i, ks := range v.States() {
 		out[i] = ks.Winner()

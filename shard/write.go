@@ -517,7 +517,7 @@ func (s *Set) viewsLocked(routes []Route) map[string]*View {
 	}
 	for _, r := range routes {
 		if t, _ := s.shards[r.Index].tableLocked(r); t != nil {
-			if v := newView(t.states(w)); v != nil {
+			if v := t.viewLocked(w); v != nil {
 				out[r.Domain] = v
 			}
 		}
@@ -531,7 +531,7 @@ func (s *Set) viewsLocked(routes []Route) map[string]*View {
 func (s *Set) shardViewsLocked(i int, w uint64, out map[string]*View) {
 	if dm := s.shards[i].domains.Load(); dm != nil {
 		for name, t := range dm.All() {
-			if v := newView(t.states(w)); v != nil {
+			if v := t.viewLocked(w); v != nil {
 				out[name] = v
 			}
 		}

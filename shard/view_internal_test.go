@@ -1,0 +1,83 @@
+package shard
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/oneiric-go/oneiric/domain"
+	"github.com/oneiric-go/oneiric/sequence"
+)
+
+// register adds a candidate of priority prio to adapter/key.
+func register(t *testing.T, s *Set, key, provider string, prio int) *domain.Entry {
+	t.Helper()
+	d, err := domain.Prepare(domain.Candidate{Domain: "adapter", Key: key, Provider: provider, Priority: new(prio)}, 0, "")
+	require.NoError(t, err)
+	e, _, err := s.Register(s.Route("adapter"), d)
+	require.NoError(t, err)
+	return e
+}
+
+// providersOf renders a listing as providers.
+func providersOf(es []*domain.Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Provider()
+	}
+	return out
+}
+
+// TestViewCacheFollowsVersion checks that a domain's cached View is reused
+// only while its version stands: every write replaces it, and the cached
+// winners are copied out, not shared.
+func TestViewCacheFollowsVersion(t *testing.T) {
+	s := NewSet(4, new(sequence.Counter))
+	r := s.Route("adapter")
+	register(t, s, "cache", "redis", 5)
+	register(t, s, "queue", "nats", 5)
+
+	v1 := s.View(r)
+	require.Same(t, v1, s.View(r), "a second read of the same version reuses the View")
+	got := v1.Active()
+	require.Equal(t, []string{"redis", "nats"}, providersOf(got))
+	got[0] = nil
+	require.Equal(t, []string{"redis", "nats"}, providersOf(s.View(r).Active()), "Active returns a copy")
+
+	register(t, s, "cache", "memcached", 9)
+	v2 := s.View(r)
+	require.NotSame(t, v1, v2)
+	require.Equal(t, []string{"memcached", "nats"}, providersOf(v2.Active()))
+	require.Equal(t, []string{"redis", "nats"}, providersOf(v1.Active()), "an old View keeps its version")
+}
+
+// TestViewCacheSkipsUncommittedBatch publishes a state the way a batch does
+// (with an epoch not yet committed) and checks that a View read before the
+// commit shows the previous state and is not cached, so that the first read
+// after the commit, at the same table version, shows the new one.
+func TestViewCacheSkipsUncommittedBatch(t *testing.T) {
+	s := NewSet(4, new(sequence.Counter))
+	r := s.Route("adapter")
+	register(t, s, "cache", "redis", 5)
+	require.Equal(t, []string{"redis"}, providersOf(s.View(r).Active()))
+
+	d, err := domain.Prepare(domain.Candidate{Domain: "adapter", Key: "cache", Provider: "memcached", Priority: new(9)}, 0, "")
+	require.NoError(t, err)
+	e := d.Finish(s.seq.Next(), time.Now())
+
+	s.lock(r.Index)
+	t0, sl := s.slotLocked(r, "cache")
+	old := sl.load()
+	next := old.insert(e, old.Policy)
+	next.epoch, next.prev = s.committed.Load()+1, old
+	s.installLocked(r, t0, sl, "cache", next, 1)
+	s.unlock(r.Index)
+
+	require.Equal(t, []string{"redis"}, providersOf(s.View(r).Active()), "before the commit")
+	require.Nil(t, t0.cached(t0.version.Load()), "a View with an uncommitted state is not cached")
+
+	s.committed.Store(next.epoch)
+	require.Equal(t, []string{"memcached"}, providersOf(s.View(r).Active()), "after the commit")
+	require.NotNil(t, t0.cached(t0.version.Load()), "a settled View is cached")
+}
