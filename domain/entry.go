@@ -12,10 +12,13 @@ import (
 // are compared by identity: the registry returns the same *Entry for the same
 // registration.
 type Entry struct {
-	domain, key, provider string
-	owner                 string
-	priority, stackLevel  int
-	seq                   uint64
+	// The fields ranking reads come first, so that comparing two entries
+	// touches one cache line of each.
+	priority, stackLevel int
+	seq                  uint64
+	provider, key        string
+	domain               string
+	owner                string
 	source                Source
 	registeredAt          time.Time
 	factory               any
