@@ -28,7 +28,21 @@ func CheckName(what, s string, allowEmpty bool) error {
 		return invalid("%s is empty", what)
 	case len(s) > MaxNameLen:
 		return invalid("%s is %d bytes long, over the limit of %d", what, len(s), MaxNameLen)
-	case !utf8.ValidString(s):
+	}
+	// Names are almost always ASCII: one pass over the bytes settles them.
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b >= utf8.RuneSelf {
+			ascii = false
+			break
+		} else if b < 0x20 || b == 0x7f {
+			return invalid("%s %q contains the control character %U", what, s, rune(b))
+		}
+	}
+	if ascii {
+		return nil
+	}
+	if !utf8.ValidString(s) {
 		return invalid("%s %q is not valid UTF-8", what, s)
 	}
 	for _, r := range s {

@@ -37,6 +37,8 @@ func TestCheckName(t *testing.T) {
 		{"tab", "\tcache", false, false},
 		{"DEL", "cache\x7f", false, false},
 		{"C1 control NEL", "cache\u0085", false, false},
+		{"NUL after a multi-byte rune", "café\x00", false, false},
+		{"DEL before a multi-byte rune", "ca\x7fché", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -88,18 +88,23 @@ func (x *index) put(sl *slot) *index {
 	}
 }
 
-// remove replaces sl's bucket with the tombstone. The caller holds the
-// shard's mu.
-func (x *index) remove(sl *slot) {
+// remove replaces sl's bucket with the tombstone and returns the index to
+// publish: x itself, or, when at most one bucket in 8 is left live, a
+// smaller copy, so that an index gives memory back after its keys go. The
+// caller holds the shard's mu.
+func (x *index) remove(sl *slot) *index {
 	for i := sl.hash & x.mask; ; i = (i + 1) & x.mask {
 		b := &x.b[i]
 		switch b.sl.Load() {
 		case sl:
 			b.sl.Store(tomb)
 			x.live--
-			return
+			if len(x.b) > minBuckets && 8*x.live <= len(x.b) {
+				return x.rebuilt(0)
+			}
+			return x
 		case nil:
-			return
+			return x
 		}
 	}
 }

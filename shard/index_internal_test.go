@@ -25,7 +25,7 @@ func TestIndexMatchesMap(t *testing.T) {
 	for step := range 5000 {
 		i := rng.IntN(40)
 		if sl, ok := model[i]; ok && rng.IntN(2) == 0 {
-			x.remove(sl)
+			x = x.remove(sl)
 			delete(model, i)
 		} else if !ok {
 			sl := indexKey(i)
@@ -34,6 +34,7 @@ func TestIndexMatchesMap(t *testing.T) {
 		}
 		require.Equal(t, len(model), x.live, "step %d: live count", step)
 		require.LessOrEqual(t, 2*x.used, len(x.b), "step %d: load above one half", step)
+		require.True(t, len(x.b) == minBuckets || 8*x.live > len(x.b), "step %d: %d buckets for %d keys", step, len(x.b), x.live)
 		for j := range 40 {
 			probe := indexKey(j)
 			require.Same(t, model[j], x.get(probe.hash, probe.addr), "step %d: key %d", step, j)
@@ -74,7 +75,9 @@ func TestIndexConcurrentReaders(t *testing.T) {
 		x := cur.Load()
 		i := kept + rng.IntN(60)
 		if sl, ok := live[i]; ok {
-			x.remove(sl)
+			if y := x.remove(sl); y != x {
+				cur.Store(y)
+			}
 			delete(live, i)
 		} else {
 			sl := indexKey(i)

@@ -644,7 +644,10 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 		sl.state.Store(nil) // a reader still holding sl sees no candidates
 		km := t.keys.Load().Delete(trie.Hash(key), key)
 		t.keys.Store(&km)
-		sh.keys.Load().remove(sl)
+		x := sh.keys.Load()
+		if y := x.remove(sl); y != x {
+			sh.keys.Store(y)
+		}
 		if km.Len() == 0 {
 			_, dm := sh.tableLocked(r)
 			dm = dm.Delete(r.Hash, r.Domain)
