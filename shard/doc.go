@@ -4,14 +4,17 @@
 //
 // # Reads
 //
-// Every key has a stable slot holding an atomic pointer to its [KeyState]:
-// the key's candidates in rank order, immutable once published. A writer
-// builds the next KeyState and publishes it with one atomic store. Lookup
-// finds the slot through the shard's key index, an open-addressing hash table
-// keyed by (domain, key) that writers change in place, under the lock, only
-// when a key appears (a bucket is filled) or disappears (its slot becomes a
-// tombstone), and copy when it fills; it takes no lock and allocates
-// nothing.
+// Every key has a [KeyState]: the key's candidates in rank order, immutable
+// once published. The pointer to it lives in the key's bucket of the shard's
+// key index, an open-addressing hash table keyed by (domain, key); a writer
+// builds the next KeyState and publishes it with one atomic store into that
+// bucket. Writers change the index in place, under the lock, only when a key
+// appears (a bucket is filled) or disappears (its bucket is emptied of its
+// state and marked a tombstone), and replace it by a copy when it fills or
+// empties. Lookup probes the index and checks the key against the state's
+// copy of it; it takes no lock and allocates nothing. Each key also has a
+// stable slot, which writers and listings use and which finds the key's
+// current bucket.
 //
 // A read of a whole domain ([Set.View]) must see one version of all its keys.
 // Each domain's table has a sequence lock: a writer makes its version odd

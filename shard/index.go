@@ -7,23 +7,27 @@ import (
 
 // index is a shard's key index: an open-addressing hash table from (domain,
 // key) to slot, with linear probing over a power-of-two array of buckets.
+// A key's bucket also holds the pointer to its current state: the one place
+// that pointer lives while the index is the shard's current one. The slot
+// reaches it through its bucket; Resolve reads it straight from the bucket
+// and checks the key against the state's own copy of it, so that a lookup
+// is two dependent loads (bucket, state) rather than three.
 //
 // Readers take no lock. Writers hold the shard's mu, and change an index in
-// place in only two ways, each safe for a concurrent reader:
-//   - a new key's bucket gets its hash, then its slot (a reader that sees the
-//     slot sees the hash);
-//   - a removed key's bucket gets the tombstone in place of its slot.
+// place in only these ways, each safe for a concurrent reader:
+//   - a new key's bucket gets its state, its hash, then its slot (a reader
+//     that sees the slot sees the rest);
+//   - a key's bucket gets its next state;
+//   - a removed key's bucket loses its state, then gets the tombstone in
+//     place of its slot.
 //
 // A bucket that once held a slot never becomes empty again, so a probe
 // sequence is never cut short by a removal; a reader stops only at a bucket
 // that was never used. When used buckets (live or tombstones) would exceed
-// half the array, the writer builds a new index of the live slots only and
-// publishes it with one atomic store; the old one is never written again, so
-// a reader still probing it sees a state that was current during its read.
-//
-// One lookup touches one bucket (16 bytes, usually in the cache line of the
-// first probe), then the slot: one dependent load fewer, or more, than the
-// levels of a hash trie.
+// half the array, or live ones drop to one in 8, the writer builds a new
+// index of the live keys, moves each slot to its new bucket and publishes
+// the index with one atomic store; the old one is never written again, so a
+// reader still probing it returns a state that was current during its read.
 type index struct {
 	mask uint64   // len(b) - 1
 	used int      // buckets holding a slot or the tombstone; guarded by the shard's mu
@@ -33,8 +37,9 @@ type index struct {
 
 // bucket is one cell of an index. An empty bucket has a nil slot.
 type bucket struct {
-	hash atomic.Uint64
-	sl   atomic.Pointer[slot]
+	hash  atomic.Uint64
+	sl    atomic.Pointer[slot]
+	state atomic.Pointer[KeyState] // the key's state; nil once removed
 }
 
 // tomb marks a bucket whose key was removed. It matches no lookup.
@@ -43,7 +48,23 @@ var tomb = &slot{}
 // minBuckets is the size of a shard's first index.
 const minBuckets = 8
 
-// get returns the slot of a (hash h), or nil.
+// lookup returns the state of a (hash h), or nil. It takes no lock.
+func (x *index) lookup(h uint64, a Addr) *KeyState {
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
+		b := &x.b[i]
+		if b.sl.Load() == nil {
+			return nil
+		}
+		if b.hash.Load() == h {
+			if ks := b.state.Load(); ks != nil && ks.addr == a {
+				return ks
+			}
+		}
+	}
+}
+
+// get returns the slot of a (hash h), or nil. The caller holds the shard's
+// mu.
 func (x *index) get(h uint64, a Addr) *slot {
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		b := &x.b[i]
@@ -64,10 +85,10 @@ func newIndex(n int) *index {
 	return &index{mask: uint64(size - 1), b: make([]bucket, size)}
 }
 
-// put adds sl, whose key is absent, and returns the index to publish: x
-// itself, or a larger copy when x is too full. The caller holds the shard's
-// mu.
-func (x *index) put(sl *slot) *index {
+// put adds sl, whose key is absent, with state ks, and returns the index to
+// publish: x itself, or a larger copy when x is too full. The caller holds
+// the shard's mu.
+func (x *index) put(sl *slot, ks *KeyState) *index {
 	if x == nil || 2*(x.used+1) > len(x.b) {
 		x = x.rebuilt(1)
 	}
@@ -79,8 +100,10 @@ func (x *index) put(sl *slot) *index {
 			x.used--
 			fallthrough
 		case nil:
+			b.state.Store(ks)
 			b.hash.Store(sl.hash)
 			b.sl.Store(sl)
+			sl.bkt.Store(b)
 			x.used++
 			x.live++
 			return x
@@ -88,37 +111,34 @@ func (x *index) put(sl *slot) *index {
 	}
 }
 
-// remove replaces sl's bucket with the tombstone and returns the index to
-// publish: x itself, or, when at most one bucket in 8 is left live, a
-// smaller copy, so that an index gives memory back after its keys go. The
-// caller holds the shard's mu.
+// remove takes sl's key out of x and returns the index to publish: x
+// itself, or, when at most one bucket in 8 is left live, a smaller copy, so
+// that an index gives memory back after its keys go. The caller holds the
+// shard's mu, and sl is in x.
 func (x *index) remove(sl *slot) *index {
-	for i := sl.hash & x.mask; ; i = (i + 1) & x.mask {
-		b := &x.b[i]
-		switch b.sl.Load() {
-		case sl:
-			b.sl.Store(tomb)
-			x.live--
-			if len(x.b) > minBuckets && 8*x.live <= len(x.b) {
-				return x.rebuilt(0)
-			}
-			return x
-		case nil:
-			return x
-		}
+	b := sl.bkt.Load()
+	b.state.Store(nil)
+	b.sl.Store(tomb)
+	sl.bkt.Store(nil)
+	x.live--
+	if len(x.b) > minBuckets && 8*x.live <= len(x.b) {
+		return x.rebuilt(0)
 	}
+	return x
 }
 
-// rebuilt returns a new index holding x's live slots (x may be nil), with
-// room for extra more at a load of at most one half.
+// rebuilt returns a new index holding x's live keys (x may be nil), with
+// room for extra more at a load of at most one half, and moves their slots
+// to it. Until it is published, readers of x see the same states.
 func (x *index) rebuilt(extra int) *index {
 	if x == nil {
 		return newIndex(extra)
 	}
 	y := newIndex(x.live + extra)
 	for i := range x.b {
-		if sl := x.b[i].sl.Load(); sl != nil && sl != tomb {
-			y.put(sl)
+		b := &x.b[i]
+		if sl := b.sl.Load(); sl != nil && sl != tomb {
+			y.put(sl, b.state.Load())
 		}
 	}
 	return y

@@ -16,6 +16,9 @@ func indexKey(i int) *slot {
 	return &slot{hash: uint64(i % 5), addr: Addr{"d", fmt.Sprint(i)}}
 }
 
+// stateOf returns a state for sl's key.
+func stateOf(sl *slot) *KeyState { return &KeyState{n: 1, addr: sl.addr} }
+
 // TestIndexMatchesMap applies random adds and removes to an index and a map
 // and checks after each that every key is found exactly when the map has it.
 func TestIndexMatchesMap(t *testing.T) {
@@ -29,7 +32,7 @@ func TestIndexMatchesMap(t *testing.T) {
 			delete(model, i)
 		} else if !ok {
 			sl := indexKey(i)
-			x = x.put(sl)
+			x = x.put(sl, stateOf(sl))
 			model[i] = sl
 		}
 		require.Equal(t, len(model), x.live, "step %d: live count", step)
@@ -37,21 +40,31 @@ func TestIndexMatchesMap(t *testing.T) {
 		require.True(t, len(x.b) == minBuckets || 8*x.live > len(x.b), "step %d: %d buckets for %d keys", step, len(x.b), x.live)
 		for j := range 40 {
 			probe := indexKey(j)
-			require.Same(t, model[j], x.get(probe.hash, probe.addr), "step %d: key %d", step, j)
+			sl := model[j]
+			require.Same(t, sl, x.get(probe.hash, probe.addr), "step %d: key %d", step, j)
+			if sl == nil {
+				require.Nil(t, x.lookup(probe.hash, probe.addr), "step %d: key %d", step, j)
+				continue
+			}
+			require.Same(t, sl.load(), x.lookup(probe.hash, probe.addr), "step %d: key %d: the slot and the index agree on the state", step, j)
+			require.Equal(t, sl.addr, sl.load().addr, "step %d: key %d: the state is the key's", step, j)
 		}
 	}
 }
 
 // TestIndexConcurrentReaders churns keys in an index (tombstones, their
-// reuse, rebuilds) under a mutex while readers, without it, look up keys that
-// stay present throughout: they must always be found.
+// reuse, rebuilds in both directions) and replaces the states of the keys
+// that stay, under a mutex, while readers, without it, look those keys up:
+// they must always find a state of the right key.
 func TestIndexConcurrentReaders(t *testing.T) {
 	var mu sync.Mutex // the shard's mu, for the writer
 	var cur atomic.Pointer[index]
 	const kept = 10
 	var x *index
+	keptSlots := make([]*slot, kept)
 	for i := range kept {
-		x = x.put(indexKey(i))
+		keptSlots[i] = indexKey(i)
+		x = x.put(keptSlots[i], stateOf(keptSlots[i]))
 	}
 	cur.Store(x)
 
@@ -62,7 +75,7 @@ func TestIndexConcurrentReaders(t *testing.T) {
 		wg.Go(func() {
 			for n := 0; !stop.Load(); n++ {
 				probe := indexKey((n + r) % kept)
-				if sl := cur.Load().get(probe.hash, probe.addr); sl == nil || sl.addr != probe.addr {
+				if ks := cur.Load().lookup(probe.hash, probe.addr); ks == nil || ks.addr != probe.addr {
 					misses.Add(1)
 				}
 			}
@@ -73,6 +86,9 @@ func TestIndexConcurrentReaders(t *testing.T) {
 	for range 20000 {
 		mu.Lock()
 		x := cur.Load()
+		// A new state for a kept key, through its slot, as a writer does.
+		sl := keptSlots[rng.IntN(kept)]
+		sl.bkt.Load().state.Store(stateOf(sl))
 		i := kept + rng.IntN(60)
 		if sl, ok := live[i]; ok {
 			if y := x.remove(sl); y != x {
@@ -81,7 +97,7 @@ func TestIndexConcurrentReaders(t *testing.T) {
 			delete(live, i)
 		} else {
 			sl := indexKey(i)
-			if y := x.put(sl); y != x {
+			if y := x.put(sl, stateOf(sl)); y != x {
 				cur.Store(y)
 			}
 			live[i] = sl

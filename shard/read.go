@@ -9,11 +9,7 @@ func (s *Set) Lookup(r Route, key string) *KeyState {
 	if x == nil {
 		return nil
 	}
-	sl := x.get(s.keyHash(r, key), Addr{r.Domain, key})
-	if sl == nil {
-		return nil
-	}
-	return visible(sl.state.Load(), w)
+	return visible(x.lookup(s.keyHash(r, key), Addr{r.Domain, key}), w)
 }
 
 // optimisticReads is how many times View reads a domain without a lock
@@ -105,7 +101,7 @@ func (t *table) states(w uint64) ([]*KeyState, bool) {
 	out := make([]*KeyState, 0, km.Len())
 	settled := true
 	for _, sl := range km.All() {
-		raw := sl.state.Load()
+		raw := sl.load()
 		if raw != nil && raw.epoch > w {
 			settled = false
 		}

@@ -97,12 +97,15 @@ type table struct {
 	view atomic.Pointer[View]
 }
 
-// slot is the stable home of one key: the pointer to its current state.
+// slot is the stable identity of one key, for writers and for listings:
+// its bucket in the shard's current index holds the pointer to its state
+// (see [index]). A slot outlives index rebuilds, which move it to a new
+// bucket.
 type slot struct {
-	state atomic.Pointer[KeyState] // loaded without a lock; stored under the shard's mu; nil once removed
-	hash  uint64                   // the key's hash in the shard's index; set at creation
-	addr  Addr                     // the key; set at creation
-	t     *table                   // the key's domain; set at creation
+	bkt  atomic.Pointer[bucket] // loaded without a lock; stored under the shard's mu; nil once removed
+	hash uint64                 // the key's hash in the shard's index; set at creation
+	addr Addr                   // the key; set at creation
+	t    *table                 // the key's domain; set at creation
 }
 
 // Option configures a Set.

@@ -17,15 +17,16 @@ import (
 // that adding one copies a chunk and the chunk index, not every entry: with
 // 2,000 candidates that is about 80 pointers instead of 1,000 on average.
 //
-// The fields a lookup reads (epoch, n, win) come first, in the state's first
-// 32 bytes, so that Resolve touches one cache line of it.
+// The fields a lookup reads (epoch, prev, n, win, addr) come first, in the
+// state's first 64 bytes, so that Resolve touches one cache line of it.
 type KeyState struct {
 	// Set only by batches that change several keys (see the package doc).
 	epoch uint64    // the batch that published this state; 0 otherwise
 	prev  *KeyState // the state this one replaced, read while epoch is uncommitted
 
-	n   int           // number of entries; 0 only for a batch's tombstone
-	win *domain.Entry // the first entry; nil only for a tombstone
+	n    int           // number of entries; 0 only for a batch's tombstone
+	win  *domain.Entry // the first entry; nil only for a tombstone
+	addr Addr          // the key, which a lookup checks
 
 	flat   []*domain.Entry // every entry, when there are at most flatMax
 	chunks []*chunk        // otherwise: consecutive runs of the order
@@ -68,7 +69,7 @@ func newChunk(entries []*domain.Entry) *chunk {
 func (k *KeyState) Len() int { return k.n }
 
 // Key returns the key the state belongs to.
-func (k *KeyState) Key() string { return k.Winner().Key() }
+func (k *KeyState) Key() string { return k.addr.Key }
 
 // Winner returns the active candidate.
 func (k *KeyState) Winner() *domain.Entry { return k.win }
@@ -91,6 +92,9 @@ func (k *KeyState) Entries() []*domain.Entry {
 // entries is not kept.
 func fromSorted(p explain.Policy, entries []*domain.Entry) *KeyState {
 	ks := &KeyState{Policy: p, n: len(entries)}
+	if len(entries) > 0 {
+		ks.addr = Addr{entries[0].Domain(), entries[0].Key()}
+	}
 	switch {
 	case len(entries) <= len(ks.inline):
 		ks.flat = ks.inline[:len(entries):len(entries)]
@@ -121,7 +125,7 @@ func (k *KeyState) insert(e *domain.Entry, p explain.Policy) *KeyState {
 		if k.n+1 > flatMax {
 			return fromSorted(p, slices.Insert(slices.Clone(k.flat), pos, e))
 		}
-		ks := &KeyState{Policy: p, n: k.n + 1}
+		ks := &KeyState{Policy: p, n: k.n + 1, addr: k.addr}
 		if ks.n <= len(ks.inline) {
 			ks.flat = ks.inline[:ks.n:ks.n]
 		} else {
@@ -146,7 +150,7 @@ func (k *KeyState) insert(e *domain.Entry, p explain.Policy) *KeyState {
 	ci := max(lo-1, 0)
 	c := k.chunks[ci].all()
 	pos := p.InsertPos(c, e)
-	ks := &KeyState{Policy: p, n: k.n + 1}
+	ks := &KeyState{Policy: p, n: k.n + 1, addr: k.addr}
 	if len(c) < chunkSize {
 		g := &chunk{n: len(c) + 1}
 		copy(g.e[:pos], c[:pos])
@@ -223,7 +227,9 @@ func (k *KeyState) withoutHistory() *KeyState {
 	if k == nil || k.prev == nil {
 		return k
 	}
-	return fromSorted(k.Policy, k.Entries())
+	c := fromSorted(k.Policy, k.Entries())
+	c.addr = k.addr // a tombstone has no entry to take it from
+	return c
 }
 
 // visible returns the state a reader that loaded committed epoch w sees: the

@@ -302,7 +302,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		next := w.next
 		if multi {
 			if next == nil { // a tombstone, removed from the indexes after the commit
-				next = &KeyState{}
+				next = &KeyState{addr: Addr{w.route.Domain, w.key}}
 			}
 			next.epoch, next.prev = epoch, w.old.withoutHistory()
 		}
@@ -630,24 +630,22 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 	t.candidates += delta
 	switch {
 	case sl != nil && ks != nil:
-		sl.state.Store(ks)
+		sl.bkt.Load().state.Store(ks)
 	case sl == nil && ks != nil:
 		sl = &slot{t: t, hash: s.keyHash(r, key), addr: Addr{r.Domain, key}}
-		sl.state.Store(ks)
-		km := t.keys.Load().Set(trie.Hash(key), key, sl)
-		t.keys.Store(&km)
 		x := sh.keys.Load()
-		if y := x.put(sl); y != x {
+		if y := x.put(sl, ks); y != x {
 			sh.keys.Store(y)
 		}
-	case sl != nil && ks == nil:
-		sl.state.Store(nil) // a reader still holding sl sees no candidates
-		km := t.keys.Load().Delete(trie.Hash(key), key)
+		km := t.keys.Load().Set(trie.Hash(key), key, sl)
 		t.keys.Store(&km)
-		x := sh.keys.Load()
+	case sl != nil && ks == nil:
+		x := sh.keys.Load() // a reader still holding sl sees no candidates
 		if y := x.remove(sl); y != x {
 			sh.keys.Store(y)
 		}
+		km := t.keys.Load().Delete(trie.Hash(key), key)
+		t.keys.Store(&km)
 		if km.Len() == 0 {
 			_, dm := sh.tableLocked(r)
 			dm = dm.Delete(r.Hash, r.Domain)
@@ -670,12 +668,15 @@ func (sh *Shard) policyLocked(domain, key string) explain.Policy {
 	return p
 }
 
-// load returns the slot's state; a nil slot has none.
+// load returns the slot's state; a nil or removed slot has none.
 func (sl *slot) load() *KeyState {
 	if sl == nil {
 		return nil
 	}
-	return sl.state.Load()
+	if b := sl.bkt.Load(); b != nil {
+		return b.state.Load()
+	}
+	return nil
 }
 
 // size returns the state's number of entries; a nil state has none.
