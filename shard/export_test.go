@@ -51,7 +51,7 @@ func (s *Set) BeginBatchForTest(routes []Route, drafts []*domain.Draft) (entries
 	for i, d := range drafts {
 		r := routes[i]
 		sh := &s.shards[r.Index]
-		t, sl := s.slotLocked(r, d.Key())
+		t, sl := s.keyLocked(r, d.Key())
 		old := sl.load()
 		e := d.Finish(first+uint64(i), time.Now())
 		entries = append(entries, e)

@@ -63,17 +63,20 @@ func (x *index) lookup(h uint64, a Addr) *KeyState {
 	}
 }
 
-// get returns the slot of a (hash h), or nil. The caller holds the shard's
-// mu.
-func (x *index) get(h uint64, a Addr) *slot {
+// find returns the bucket of a (hash h), or nil. It checks the key against
+// the bucket's state, so that a writer reads the state it needs anyway and
+// not the slot. The caller holds the shard's mu, under which a key's bucket
+// always has a state.
+func (x *index) find(h uint64, a Addr) *bucket {
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		b := &x.b[i]
-		sl := b.sl.Load()
-		if sl == nil {
+		if b.sl.Load() == nil {
 			return nil
 		}
-		if b.hash.Load() == h && sl != tomb && sl.addr == a {
-			return sl
+		if b.hash.Load() == h {
+			if ks := b.state.Load(); ks != nil && ks.addr == a {
+				return b
+			}
 		}
 	}
 }

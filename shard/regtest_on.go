@@ -44,7 +44,7 @@ func (s *Set) staleRead(r Route, key string) stale {
 	if !Bugs.LostUpdate.Load() {
 		return stale{}
 	}
-	_, sl := s.slotLocked(r, key)
+	_, sl := s.keyLocked(r, key)
 	ks := sl.load()
 	runtime.Gosched()
 	return stale{ok: true, ks: ks}

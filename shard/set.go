@@ -105,7 +105,6 @@ type slot struct {
 	bkt  atomic.Pointer[bucket] // loaded without a lock; stored under the shard's mu; nil once removed
 	hash uint64                 // the key's hash in the shard's index; set at creation
 	addr Addr                   // the key; set at creation
-	t    *table                 // the key's domain; set at creation
 }
 
 // Option configures a Set.

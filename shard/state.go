@@ -27,6 +27,7 @@ type KeyState struct {
 	n    int           // number of entries; 0 only for a batch's tombstone
 	win  *domain.Entry // the first entry; nil only for a tombstone
 	addr Addr          // the key, which a lookup checks
+	t    *table        // the key's domain, for writers; set just before the state is published
 
 	flat   []*domain.Entry // every entry, when there are at most flatMax
 	chunks []*chunk        // otherwise: consecutive runs of the order

@@ -67,7 +67,7 @@ func TestViewCacheSkipsUncommittedBatch(t *testing.T) {
 	e := d.Finish(s.seq.Next(), time.Now())
 
 	s.lock(r.Index)
-	t0, sl := s.slotLocked(r, "cache")
+	t0, sl := s.keyLocked(r, "cache")
 	old := sl.load()
 	next := old.insert(e, old.Policy)
 	next.epoch, next.prev = s.committed.Load()+1, old

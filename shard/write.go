@@ -39,7 +39,7 @@ func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change, error) 
 	stale := s.staleRead(r, key) // regtest only: the lost-update bug reads before locking
 	s.lock(r.Index)              // lock order 2
 	defer s.unlock(r.Index)
-	t, sl := s.slotLocked(r, key)
+	t, sl := s.keyLocked(r, key)
 	old := stale.or(sl.load())
 	if err := s.checkKeyLocked(r, key, t, old.size()+1, old == nil); err != nil {
 		return nil, Change{}, err
@@ -175,9 +175,9 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	unlock := s.lockShards(idx) // lock order 2
 	defer unlock()
 	for _, w := range order {
-		var sl *slot
-		w.t, sl = s.slotLocked(w.route, w.key)
-		w.old = sl.load()
+		var k keyRef
+		w.t, k = s.keyLocked(w.route, w.key)
+		w.old = k.load()
 	}
 
 	// Match drafts to owned entries: equal ones are kept, the rest added.
@@ -308,7 +308,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		}
 		// Look the table and slot up again: an earlier key of this batch may
 		// have created the domain's table.
-		t, sl := s.slotLocked(w.route, w.key)
+		t, sl := s.keyLocked(w.route, w.key)
 		s.installLocked(w.route, t, sl, w.key, next, delta)
 		yield()
 		if c := change(w.route.Domain, w.key, w.old, w.next, reason); c.Changed() {
@@ -319,7 +319,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		s.committed.Store(epoch) // the batch becomes visible here, all at once
 		for _, w := range order {
 			if w.emptied {
-				t, sl := s.slotLocked(w.route, w.key)
+				t, sl := s.keyLocked(w.route, w.key)
 				s.installLocked(w.route, t, sl, w.key, nil, 0)
 			}
 		}
@@ -352,7 +352,7 @@ func (s *Set) recordOwnerLocked(owner string, order []*batchKey) {
 	}
 	where := map[Addr]Route{}
 	for _, w := range order {
-		_, sl := s.slotLocked(w.route, w.key)
+		_, sl := s.keyLocked(w.route, w.key)
 		for _, e := range sl.load().entries() {
 			if e.Owner() == owner {
 				where[Addr{w.route.Domain, w.key}] = w.route
@@ -379,7 +379,7 @@ func firstKey(m map[string]bool) string {
 func (s *Set) Unregister(r Route, key, provider string) (int, Change) {
 	s.lock(r.Index) // lock order 2
 	defer s.unlock(r.Index)
-	t, sl := s.slotLocked(r, key)
+	t, sl := s.keyLocked(r, key)
 	old := sl.load()
 	if old == nil {
 		return 0, Change{}
@@ -455,7 +455,7 @@ func (s *Set) SetHealth(r Route, key, provider string, healthy bool) Change {
 // holds the routed shard's mu.
 func (s *Set) rerankLocked(r Route, key, reason string) Change {
 	sh := &s.shards[r.Index]
-	t, sl := s.slotLocked(r, key)
+	t, sl := s.keyLocked(r, key)
 	old := sl.load()
 	if old == nil {
 		return Change{}
@@ -595,25 +595,45 @@ func (sh *Shard) tableLocked(r Route) (*table, trie.Map[string, *table]) {
 	return t, dm
 }
 
-// slotLocked returns the routed domain's table and key's slot; either may be
-// nil. An existing key is found with one lookup in the shard's key index; its
-// slot knows its table. The caller holds the routed shard's mu.
-func (s *Set) slotLocked(r Route, key string) (*table, *slot) {
+// keyRef is where a writer found a key: its bucket in the shard's current
+// index and its slot, or neither when the key has no state. It holds while
+// the caller keeps the shard's mu and adds or removes no key of that shard
+// (either may rebuild the index); look the key up again after that.
+type keyRef struct {
+	b  *bucket
+	sl *slot
+}
+
+// load returns the key's state, nil when it has none.
+func (k keyRef) load() *KeyState {
+	if k.b == nil {
+		return nil
+	}
+	return k.b.state.Load()
+}
+
+// keyLocked returns the routed domain's table (nil if it has none) and
+// where its key is. An existing key is found with one probe of the shard's
+// key index, which gives its state, and the state knows its table; neither
+// the slot nor anything else is read. The caller holds the routed shard's
+// mu.
+func (s *Set) keyLocked(r Route, key string) (*table, keyRef) {
 	sh := &s.shards[r.Index]
 	if x := sh.keys.Load(); x != nil {
-		if sl := x.get(s.keyHash(r, key), Addr{r.Domain, key}); sl != nil {
-			return sl.t, sl
+		if b := x.find(s.keyHash(r, key), Addr{r.Domain, key}); b != nil {
+			return b.state.Load().t, keyRef{b, b.sl.Load()}
 		}
 	}
 	t, _ := sh.tableLocked(r)
-	return t, nil
+	return t, keyRef{}
 }
 
-// installLocked makes ks the state of (r.Domain, key), whose table and slot
-// (either may be nil) the caller found with slotLocked. A nil ks removes the
-// key; a domain left without keys is removed. delta is the change in the
-// domain's number of candidates. The caller holds the routed shard's mu.
-func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyState, delta int) {
+// installLocked makes ks, which is not yet published, the state of
+// (r.Domain, key), whose table and place the caller found with keyLocked. A
+// nil ks removes the key; a domain left without keys is removed. delta is the
+// change in the domain's number of candidates. The caller holds the routed
+// shard's mu.
+func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyState, delta int) {
 	sh := &s.shards[r.Index]
 	if t == nil {
 		if ks == nil {
@@ -628,20 +648,23 @@ func (s *Set) installLocked(r Route, t *table, sl *slot, key string, ks *KeyStat
 	t.version.Add(1) // odd: readers of several keys retry
 	defer t.version.Add(1)
 	t.candidates += delta
+	if ks != nil {
+		ks.t = t
+	}
 	switch {
-	case sl != nil && ks != nil:
-		sl.bkt.Load().state.Store(ks)
-	case sl == nil && ks != nil:
-		sl = &slot{t: t, hash: s.keyHash(r, key), addr: Addr{r.Domain, key}}
+	case k.b != nil && ks != nil:
+		k.b.state.Store(ks)
+	case k.b == nil && ks != nil:
+		sl := &slot{hash: s.keyHash(r, key), addr: Addr{r.Domain, key}}
 		x := sh.keys.Load()
 		if y := x.put(sl, ks); y != x {
 			sh.keys.Store(y)
 		}
 		km := t.keys.Load().Set(trie.Hash(key), key, sl)
 		t.keys.Store(&km)
-	case sl != nil && ks == nil:
-		x := sh.keys.Load() // a reader still holding sl sees no candidates
-		if y := x.remove(sl); y != x {
+	case k.b != nil && ks == nil:
+		x := sh.keys.Load() // a reader still holding the slot sees no candidates
+		if y := x.remove(k.sl); y != x {
 			sh.keys.Store(y)
 		}
 		km := t.keys.Load().Delete(trie.Hash(key), key)
