@@ -34,8 +34,14 @@ type KeyState struct {
 
 	inline [4]*domain.Entry // backs flat for up to four entries
 
-	Policy explain.Policy // the key's selection and unhealthy providers
+	// Policy is the key's selection and unhealthy providers. It is never
+	// nil, and is shared, unchanged, by the key's states until it changes.
+	Policy *explain.Policy
 }
+
+// noPolicy is the Policy of every key without a selection or an unhealthy
+// provider. It must not be modified.
+var noPolicy = &explain.Policy{}
 
 // flatMax is the size up to which a key keeps one flat slice: 64 pointers are
 // 512 bytes, eight cache lines, cheap to copy and to search.
@@ -91,7 +97,10 @@ func (k *KeyState) Entries() []*domain.Entry {
 
 // fromSorted returns a state holding entries, which are in rank order for p.
 // entries is not kept.
-func fromSorted(p explain.Policy, entries []*domain.Entry) *KeyState {
+func fromSorted(p *explain.Policy, entries []*domain.Entry) *KeyState {
+	if p == nil {
+		p = noPolicy
+	}
 	ks := &KeyState{Policy: p, n: len(entries)}
 	if len(entries) > 0 {
 		ks.addr = Addr{entries[0].Domain(), entries[0].Key()}
@@ -116,7 +125,7 @@ func fromSorted(p explain.Policy, entries []*domain.Entry) *KeyState {
 // insert returns the state after adding e (k may be nil, then p applies).
 // Finding the place is a binary search; a small key copies its slice, a
 // large one a chunk and the chunk index.
-func (k *KeyState) insert(e *domain.Entry, p explain.Policy) *KeyState {
+func (k *KeyState) insert(e *domain.Entry, p *explain.Policy) *KeyState {
 	if k == nil {
 		return fromSorted(p, []*domain.Entry{e})
 	}
@@ -213,7 +222,7 @@ func (k *KeyState) filter(keep func(*domain.Entry) bool) *KeyState {
 }
 
 // reranked returns the state ranked under a new policy.
-func (k *KeyState) reranked(p explain.Policy) *KeyState {
+func (k *KeyState) reranked(p *explain.Policy) *KeyState {
 	all := slices.Clone(k.Entries())
 	p.Order(all)
 	return fromSorted(p, all)

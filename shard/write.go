@@ -51,7 +51,11 @@ func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change, error) 
 	}
 	yield()
 	e := d.Finish(s.seq.Next(), time.Now())
-	ks := old.insert(e, sh.policyLocked(r.Domain, key))
+	var p *explain.Policy // an existing key keeps its own
+	if old == nil {
+		p = sh.policyLocked(r.Domain, key)
+	}
+	ks := old.insert(e, p)
 	s.installLocked(r, t, sl, key, ks, 1)
 	c := change(r.Domain, key, old, ks, ReasonRegister)
 	s.emit(c)
@@ -278,7 +282,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		}
 		changed++
 		w.next = w.old.removing(w.gone)
-		p := explain.Policy{}
+		var p *explain.Policy
 		if w.old != nil {
 			p = w.old.Policy
 		} else {
@@ -302,7 +306,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		next := w.next
 		if multi {
 			if next == nil { // a tombstone, removed from the indexes after the commit
-				next = &KeyState{addr: Addr{w.route.Domain, w.key}}
+				next = &KeyState{addr: Addr{w.route.Domain, w.key}, Policy: noPolicy}
 			}
 			next.epoch, next.prev = epoch, w.old.withoutHistory()
 		}
@@ -680,14 +684,16 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 
 // policyLocked returns the ranking policy of (domain, key): its selection and
 // its unhealthy providers. The caller holds sh.mu.
-func (sh *Shard) policyLocked(domain, key string) explain.Policy {
-	p := explain.Policy{Selected: sh.sel[domain][key]}
-	if m := sh.sick[domain][key]; len(m) > 0 {
-		for prov := range m {
-			p.Unhealthy = append(p.Unhealthy, prov)
-		}
-		slices.Sort(p.Unhealthy)
+func (sh *Shard) policyLocked(domain, key string) *explain.Policy {
+	sel, sick := sh.sel[domain][key], sh.sick[domain][key]
+	if sel == "" && len(sick) == 0 {
+		return noPolicy
 	}
+	p := &explain.Policy{Selected: sel}
+	for prov := range sick {
+		p.Unhealthy = append(p.Unhealthy, prov)
+	}
+	slices.Sort(p.Unhealthy)
 	return p
 }
 
