@@ -19,12 +19,12 @@ type Entry struct {
 	provider, key        string
 	domain               string
 	owner                string
-	source                Source
-	registeredAt          time.Time
-	factory               any
-	caps                  []string       // sorted, unique; never handed out
-	meta                  map[string]any // private deep copy; never handed out
-	metaBytes             int            // metadataBytes(meta)
+	source               Source
+	registeredAt         time.Time
+	factory              any
+	caps                 []string       // sorted, unique; never handed out
+	meta                 map[string]any // private deep copy; never handed out
+	metaBytes            int            // metadataBytes(meta)
 }
 
 // Domain returns the entry's domain.
