@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -191,7 +193,17 @@ func TestLargeKeyKeepsRankOrder(t *testing.T) {
 		require.Equal(t, sorted, ks.Entries(), "step %d", step)
 		require.Same(t, sorted[0], ks.Winner(), "step %d", step)
 	}
+	// Published states never change: every 50 steps keep one with a copy
+	// of its entries, and compare them all at the end.
+	type kept struct {
+		ks      *shard.KeyState
+		entries []*domain.Entry
+	}
+	var old []kept
 	for step := range 1500 {
+		if ks := s.Lookup(r, "k"); ks != nil && step%50 == 0 {
+			old = append(old, kept{ks, slices.Clone(ks.Entries())})
+		}
 		switch n := rng.IntN(100); {
 		case n < 80:
 			e, _, err := s.Register(r, draft(t, "big", "k", fmt.Sprint("p", rng.IntN(40)), rng.IntN(20)))
@@ -213,14 +225,68 @@ func TestLargeKeyKeepsRankOrder(t *testing.T) {
 		case n < 95:
 			s.SetHealth(r, "k", fmt.Sprint("p", rng.IntN(40)), rng.IntN(2) == 0)
 		default:
-			res, err := s.RegisterBatch([]shard.Route{r, r}, []*domain.Draft{
+			// Two entries into the key in one batch, so that the second
+			// builds on a state not yet published.
+			res, err := s.RegisterBatch([]shard.Route{r, r, r}, []*domain.Draft{
 				draft(t, "big", "k", fmt.Sprint("p", rng.IntN(40)), rng.IntN(20)),
 				draft(t, "big", "other", "x", 0),
+				draft(t, "big", "k", fmt.Sprint("p", rng.IntN(40)), rng.IntN(20)),
 			})
 			require.NoError(t, err)
-			want = append(want, res.Added[0])
+			want = append(want, res.Added[0], res.Added[2])
 		}
 		check(step)
 	}
 	require.Greater(t, len(want), 500, "the key must grow well past the chunk size")
+	for i, o := range old {
+		require.Equal(t, o.entries, o.ks.Entries(), "kept state %d changed", i)
+	}
+}
+
+// TestLargeKeyConcurrentReaders registers into one key far past the flat
+// limit while readers, without a lock, check that every state they get is
+// in rank order, holds as many entries as it says, and only grows.
+func TestLargeKeyConcurrentReaders(t *testing.T) {
+	s := shard.NewSet(1, new(sequence.Counter))
+	r := s.Route("big")
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for range 2 {
+		wg.Go(func() {
+			last := 0
+			for !done.Load() {
+				ks := s.Lookup(r, "k")
+				if ks == nil {
+					continue
+				}
+				es := ks.Entries()
+				sorted := slices.Clone(es)
+				ks.Policy.Order(sorted)
+				switch {
+				case len(es) != ks.Len():
+					errs <- fmt.Errorf("a state of %d entries lists %d", ks.Len(), len(es))
+					return
+				case len(es) < last:
+					errs <- fmt.Errorf("%d entries after %d", len(es), last)
+					return
+				case !slices.Equal(es, sorted) || es[0] != ks.Winner():
+					errs <- fmt.Errorf("a state of %d entries is out of rank order", len(es))
+					return
+				}
+				last = len(es)
+			}
+		})
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range 2000 {
+		_, _, err := s.Register(r, draft(t, "big", "k", fmt.Sprint("p", i), rng.IntN(50)))
+		require.NoError(t, err)
+	}
+	done.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 }
