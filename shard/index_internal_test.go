@@ -65,6 +65,13 @@ func TestIndexConcurrentReaders(t *testing.T) {
 	var cur atomic.Pointer[index]
 	const kept = 10
 	var x *index
+	// Keys that come and go are put first, so that they sit before the kept
+	// keys in the probe sequences they share.
+	live := map[int]*slot{}
+	for i := kept; i < kept+30; i++ {
+		live[i] = indexKey(i)
+		x = x.put(live[i], stateOf(live[i]))
+	}
 	keptSlots := make([]*slot, kept)
 	for i := range kept {
 		keptSlots[i] = indexKey(i)
@@ -86,7 +93,6 @@ func TestIndexConcurrentReaders(t *testing.T) {
 		})
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	live := map[int]*slot{}
 	for range 20000 {
 		mu.Lock()
 		x := cur.Load()
