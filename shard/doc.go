@@ -12,9 +12,10 @@
 // appears (a bucket is filled) or disappears (its bucket is emptied of its
 // state and marked a tombstone), and replace it by a copy when it fills or
 // empties. Lookup probes the index and checks the key against the state's
-// copy of it; it takes no lock and allocates nothing. Each key also has a
-// stable slot, which writers and listings use and which finds the key's
-// current bucket.
+// copy of it; it takes no lock and allocates nothing. Writers find a key
+// the same way, under the lock; the state names the key's table. Each key
+// also has a stable slot, which the domain's listing holds and which finds
+// the key's current bucket across index rebuilds.
 //
 // A read of a whole domain ([Set.View]) must see one version of all its keys.
 // Each domain's table has a sequence lock: a writer makes its version odd
