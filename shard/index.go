@@ -48,34 +48,19 @@ var tomb = &slot{}
 // minBuckets is the size of a shard's first index.
 const minBuckets = 8
 
-// lookup returns the state of a (hash h), or nil. It takes no lock.
-func (x *index) lookup(h uint64, a Addr) *KeyState {
+// find returns the bucket of a (hash h) and the state it checked the key
+// against, or nils. It takes no lock: Resolve uses the state it returns,
+// which was the key's at the moment it was loaded, and writers, who hold the
+// shard's mu, use the bucket too.
+func (x *index) find(h uint64, a Addr) (*bucket, *KeyState) {
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		b := &x.b[i]
 		if b.sl.Load() == nil {
-			return nil
+			return nil, nil
 		}
 		if b.hash.Load() == h {
 			if ks := b.state.Load(); ks != nil && ks.addr == a {
-				return ks
-			}
-		}
-	}
-}
-
-// find returns the bucket of a (hash h), or nil. It checks the key against
-// the bucket's state, so that a writer reads the state it needs anyway and
-// not the slot. The caller holds the shard's mu, under which a key's bucket
-// always has a state.
-func (x *index) find(h uint64, a Addr) *bucket {
-	for i := h & x.mask; ; i = (i + 1) & x.mask {
-		b := &x.b[i]
-		if b.sl.Load() == nil {
-			return nil
-		}
-		if b.hash.Load() == h {
-			if ks := b.state.Load(); ks != nil && ks.addr == a {
-				return b
+				return b, ks
 			}
 		}
 	}

@@ -41,16 +41,16 @@ func TestIndexMatchesMap(t *testing.T) {
 		for j := range 40 {
 			probe := indexKey(j)
 			sl := model[j]
-			b := x.find(probe.hash, probe.addr)
+			b, ks := x.find(probe.hash, probe.addr)
 			if sl == nil {
 				require.Nil(t, b, "step %d: key %d", step, j)
-				require.Nil(t, x.lookup(probe.hash, probe.addr), "step %d: key %d", step, j)
+				require.Nil(t, ks, "step %d: key %d", step, j)
 				continue
 			}
 			require.NotNil(t, b, "step %d: key %d", step, j)
 			require.Same(t, sl, b.sl.Load(), "step %d: key %d", step, j)
 			require.Same(t, b, sl.bkt.Load(), "step %d: key %d: the slot knows its bucket", step, j)
-			require.Same(t, sl.load(), x.lookup(probe.hash, probe.addr), "step %d: key %d: the slot and the index agree on the state", step, j)
+			require.Same(t, sl.load(), ks, "step %d: key %d: the slot and the index agree on the state", step, j)
 			require.Equal(t, sl.addr, sl.load().addr, "step %d: key %d: the state is the key's", step, j)
 		}
 	}
@@ -86,7 +86,7 @@ func TestIndexConcurrentReaders(t *testing.T) {
 		wg.Go(func() {
 			for n := 0; !stop.Load(); n++ {
 				probe := indexKey((n + r) % kept)
-				if ks := cur.Load().lookup(probe.hash, probe.addr); ks == nil || ks.addr != probe.addr {
+				if _, ks := cur.Load().find(probe.hash, probe.addr); ks == nil || ks.addr != probe.addr {
 					misses.Add(1)
 				}
 			}

@@ -9,7 +9,8 @@ func (s *Set) Lookup(r Route, key string) *KeyState {
 	if x == nil {
 		return nil
 	}
-	return visible(x.lookup(s.keyHash(r, key), Addr{r.Domain, key}), w)
+	_, ks := x.find(s.keyHash(r, key), Addr{r.Domain, key})
+	return visible(ks, w)
 }
 
 // optimisticReads is how many times View reads a domain without a lock

@@ -624,8 +624,8 @@ func (k keyRef) load() *KeyState {
 func (s *Set) keyLocked(r Route, key string) (*table, keyRef) {
 	sh := &s.shards[r.Index]
 	if x := sh.keys.Load(); x != nil {
-		if b := x.find(s.keyHash(r, key), Addr{r.Domain, key}); b != nil {
-			return b.state.Load().t, keyRef{b, b.sl.Load()}
+		if b, ks := x.find(s.keyHash(r, key), Addr{r.Domain, key}); b != nil {
+			return ks.t, keyRef{b, b.sl.Load()}
 		}
 	}
 	t, _ := sh.tableLocked(r)
