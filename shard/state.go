@@ -52,17 +52,22 @@ const flatMax = 64
 // least.
 const chunkSize = 48
 
+// groupSize bounds a group of chunks. A registration into a large key copies
+// one group and the list of groups; 16 keeps both to about two cache lines up
+// to tens of thousands of candidates.
+const groupSize = 16
+
 // large is how a key with more than flatMax candidates keeps them: its
 // entries in an append-only log, and its rank order as runs (chunks) of
-// positions in that log. A chunk holds no pointer, so copying one costs no
-// write barrier and the GC never scans it; adding an entry appends it to the
-// log and copies one chunk and the index of chunks (a few dozen pointers with
-// 2,000 candidates, where a slice of entries would copy 1,000 on average).
-// A large value is immutable once published, but for the log's array beyond
-// the version's length, see [logTip].
+// positions in that log, in groups. A chunk holds no pointer, so copying one
+// costs no write barrier and the GC never scans it. Adding an entry appends
+// it to the log and copies one chunk, its group and the list of groups: a
+// few dozen words with 2,000 candidates, where a slice of entries would copy
+// 1,000 on average. A large value is immutable once published, but for the
+// log's array beyond the version's length, see [logTip].
 type large struct {
 	log    []*domain.Entry // this version's prefix of the key's log
-	chunks []*chunk        // the rank order: consecutive runs of positions in log
+	groups []*group        // the rank order: consecutive runs of chunks
 	tip    *logTip         // shared by every version of one log array
 }
 
@@ -71,6 +76,12 @@ type large struct {
 // version built, so no published version's entries are overwritten; older
 // versions never read past their own length. Guarded by the shard's mu.
 type logTip struct{ used int }
+
+// group is a run of chunks of a large key, immutable once published.
+type group struct {
+	n      int
+	chunks [groupSize]*chunk
+}
 
 // chunk is a run of positions in a large key's log, immutable once
 // published.
@@ -82,17 +93,28 @@ type chunk struct {
 // at returns the i-th entry of chunk c of l.
 func (l *large) at(c *chunk, i int) *domain.Entry { return l.log[c.pos[i]] }
 
-// newLarge returns the large form of entries, which are in rank order.
+// first returns the best-ranked entry of l.
+func (l *large) first() *domain.Entry { return l.at(l.groups[0].chunks[0], 0) }
+
+// newLarge returns the large form of entries, which are in rank order. Its
+// chunks and groups are half full, so that the next registrations split
+// none.
 func newLarge(entries []*domain.Entry) *large {
 	log := make([]*domain.Entry, len(entries), len(entries)+len(entries)/4)
 	copy(log, entries)
 	l := &large{log: log, tip: &logTip{used: len(log)}}
+	var g *group
 	for start := 0; start < len(entries); start += chunkSize / 2 {
 		c := &chunk{n: min(chunkSize/2, len(entries)-start)}
 		for i := range c.n {
 			c.pos[i] = uint32(start + i)
 		}
-		l.chunks = append(l.chunks, c)
+		if g == nil || g.n == groupSize/2 {
+			g = &group{}
+			l.groups = append(l.groups, g)
+		}
+		g.chunks[g.n] = c
+		g.n++
 	}
 	return l
 }
@@ -129,9 +151,11 @@ func (k *KeyState) Entries() []*domain.Entry {
 		return k.flat
 	}
 	out := make([]*domain.Entry, 0, k.n)
-	for _, c := range k.big.chunks {
-		for _, p := range c.pos[:c.n] {
-			out = append(out, k.big.log[p])
+	for _, g := range k.big.groups {
+		for _, c := range g.chunks[:g.n] {
+			for _, p := range c.pos[:c.n] {
+				out = append(out, k.big.log[p])
+			}
 		}
 	}
 	return out
@@ -189,61 +213,96 @@ func (k *KeyState) insert(e *domain.Entry, p *explain.Policy) *KeyState {
 	}
 	ks := &KeyState{Policy: p, n: k.n + 1, addr: k.addr}
 	ks.big = k.big.inserted(e, p)
-	c := ks.big.chunks[0]
-	ks.win = ks.big.at(c, 0)
+	ks.win = ks.big.first()
 	return ks
 }
 
 // inserted returns l with e added at its place in the rank order of p.
 func (l *large) inserted(e *domain.Entry, p *explain.Policy) *large {
-	// The first chunk whose head e outranks; e goes at the end of the one
-	// before it (or at the start of the first).
-	lo, hi := 0, len(l.chunks)
-	for lo < hi {
-		if m := int(uint(lo+hi) >> 1); p.Above(e, l.at(l.chunks[m], 0)) {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	ci := max(lo-1, 0)
-	c := l.chunks[ci]
-	// The first position in c whose entry e outranks.
-	lo, hi = 0, c.n
-	for lo < hi {
-		if m := int(uint(lo+hi) >> 1); p.Above(e, l.at(c, m)) {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	pos := lo
+	// e goes after every entry it does not outrank: into the last group, then
+	// the last chunk of it, whose head e does not outrank (or the first).
+	gi := max(searchAbove(len(l.groups), p, e, func(i int) *domain.Entry {
+		return l.at(l.groups[i].chunks[0], 0)
+	})-1, 0)
+	g := l.groups[gi]
+	ci := max(searchAbove(g.n, p, e, func(i int) *domain.Entry { return l.at(g.chunks[i], 0) })-1, 0)
+	c := g.chunks[ci]
+	pos := searchAbove(c.n, p, e, func(i int) *domain.Entry { return l.at(c, i) })
+
 	log, tip := l.appended(e)
 	out := &large{log: log, tip: tip}
-	at := uint32(len(log) - 1)
-	if c.n < chunkSize {
-		g := &chunk{n: c.n + 1}
-		copy(g.pos[:pos], c.pos[:pos])
-		g.pos[pos] = at
-		copy(g.pos[pos+1:g.n], c.pos[pos:c.n])
-		out.chunks = slices.Clone(l.chunks)
-		out.chunks[ci] = g
+	ca, cb := c.with(pos, uint32(len(log)-1))
+	ga, gb := g.replaced(ci, ca, cb)
+	if gb == nil {
+		out.groups = slices.Clone(l.groups)
+		out.groups[gi] = ga
 		return out
 	}
-	// A full chunk splits in two halves.
+	out.groups = make([]*group, 0, len(l.groups)+1)
+	out.groups = append(out.groups, l.groups[:gi]...)
+	out.groups = append(out.groups, ga, gb)
+	out.groups = append(out.groups, l.groups[gi+1:]...)
+	return out
+}
+
+// searchAbove returns the first i in [0, n) such that e outranks at(i) under
+// p, or n; at must be in rank order.
+func searchAbove(n int, p *explain.Policy, e *domain.Entry, at func(int) *domain.Entry) int {
+	lo, hi := 0, n
+	for lo < hi {
+		if m := int(uint(lo+hi) >> 1); p.Above(e, at(m)) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
+}
+
+// with returns c with position at inserted at index i: one chunk (b is
+// nil), or two halves when c is full.
+func (c *chunk) with(i int, at uint32) (a, b *chunk) {
+	if c.n < chunkSize {
+		g := &chunk{n: c.n + 1}
+		copy(g.pos[:i], c.pos[:i])
+		g.pos[i] = at
+		copy(g.pos[i+1:g.n], c.pos[i:c.n])
+		return g, nil
+	}
 	var merged [chunkSize + 1]uint32
-	copy(merged[:pos], c.pos[:pos])
-	merged[pos] = at
-	copy(merged[pos+1:], c.pos[pos:c.n])
+	copy(merged[:i], c.pos[:i])
+	merged[i] = at
+	copy(merged[i+1:], c.pos[i:c.n])
 	half := (chunkSize + 1) / 2
-	a, b := &chunk{n: half}, &chunk{n: chunkSize + 1 - half}
+	a, b = &chunk{n: half}, &chunk{n: chunkSize + 1 - half}
 	copy(a.pos[:], merged[:half])
 	copy(b.pos[:], merged[half:])
-	out.chunks = make([]*chunk, 0, len(l.chunks)+1)
-	out.chunks = append(out.chunks, l.chunks[:ci]...)
-	out.chunks = append(out.chunks, a, b)
-	out.chunks = append(out.chunks, l.chunks[ci+1:]...)
-	return out
+	return a, b
+}
+
+// replaced returns g with its i-th chunk replaced by ca, or by ca and cb
+// when cb is not nil: one group (b is nil), or two halves when g overflows.
+func (g *group) replaced(i int, ca, cb *chunk) (a, b *group) {
+	if cb == nil {
+		ng := *g
+		ng.chunks[i] = ca
+		return &ng, nil
+	}
+	var merged [groupSize + 1]*chunk
+	n := copy(merged[:], g.chunks[:i])
+	merged[n], merged[n+1] = ca, cb
+	n += 2
+	n += copy(merged[n:], g.chunks[i+1:g.n])
+	if n <= groupSize {
+		a = &group{n: n}
+		copy(a.chunks[:], merged[:n])
+		return a, nil
+	}
+	half := n / 2
+	a, b = &group{n: half}, &group{n: n - half}
+	copy(a.chunks[:], merged[:half])
+	copy(b.chunks[:], merged[half:n])
+	return a, b
 }
 
 // without returns the state after removing every candidate of provider, and
