@@ -2,9 +2,11 @@ package shard
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -57,4 +59,43 @@ func TestLargeShapeAcrossSplits(t *testing.T) {
 		}
 	}
 	require.Greater(t, maxGroups, 4, "groups must have split several times")
+}
+
+// TestRankPosAgreesWithPolicy builds many small keys by insert, with
+// priorities, stack levels and sequences at and beyond what packRank can
+// hold, and checks every state against explain.Policy.Order: the packed
+// ranks must place an entry exactly where comparing the entries would.
+func TestRankPosAgreesWithPolicy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	values := []int{0, 0, 0, 1, 1, -1, 5, 100, math.MaxInt16, -math.MaxInt16, math.MaxInt16 + 1, math.MinInt16, math.MaxInt64, math.MinInt64}
+	seqs := []uint64{1, 2, 1<<32 - 1, 1 << 32, math.MaxUint64}
+	fast := 0
+	for round := range 3000 {
+		var ks *KeyState
+		var all []*domain.Entry
+		base := seqs[rng.IntN(len(seqs))]
+		for i := range 1 + rng.IntN(5) {
+			prio := values[rng.IntN(len(values))]
+			d, err := domain.Prepare(domain.Candidate{Domain: "d", Key: "k", Provider: fmt.Sprint("p", i),
+				Priority: &prio, StackLevel: values[rng.IntN(len(values))]}, 0, "")
+			require.NoError(t, err)
+			// Sequences need not grow: a key's entries may come from a
+			// batch or a restore in any order.
+			e := d.Finish(base-uint64(rng.IntN(3))+uint64(i)*uint64(rng.IntN(2)), time.Time{})
+			if slices.ContainsFunc(all, func(x *domain.Entry) bool { return x.Sequence() == e.Sequence() }) {
+				continue
+			}
+			if ks != nil {
+				if _, ok := ks.rankPos(packRank(e)); ok {
+					fast++
+				}
+			}
+			ks = ks.insert(e, nil)
+			all = append(all, e)
+			want := slices.Clone(all)
+			noPolicy.Order(want)
+			require.Equal(t, want, ks.Entries(), "round %d, entry %d", round, i)
+		}
+	}
+	require.Greater(t, fast, 200, "the packed ranks must decide many insertions")
 }

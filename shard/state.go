@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"math"
 	"slices"
 
 	"github.com/oneiric-go/oneiric/domain"
@@ -33,6 +34,10 @@ type KeyState struct {
 	big  *large          // otherwise
 
 	inline [4]*domain.Entry // backs flat for up to four entries
+	// ranks holds, for a key of up to four entries, each one's packed rank
+	// (see packRank), or 0 where unknown, so that a registration finds its
+	// place without reading the entries (a cache miss each).
+	ranks [4]uint64
 
 	// Policy is the key's selection and unhealthy providers. It is never
 	// nil, and is shared, unchanged, by the key's states until it changes.
@@ -42,6 +47,20 @@ type KeyState struct {
 // noPolicy is the Policy of every key without a selection or an unhealthy
 // provider. It must not be modified.
 var noPolicy = &explain.Policy{}
+
+// packRank returns e's rank under the zero Policy as one number, higher for
+// a better rank: priority, stack level, then sequence, as
+// [explain.Policy.Above] compares them. It returns 0 (no entry has it) when
+// they do not fit: a priority or stack level outside ±32,767 or a sequence
+// of 2³² or more.
+func packRank(e *domain.Entry) uint64 {
+	const lim = math.MaxInt16
+	p, l, q := e.Priority(), e.StackLevel(), e.Sequence()
+	if p < -lim || p > lim || l < -lim || l > lim || q >= 1<<32 {
+		return 0
+	}
+	return uint64(p+lim+1)<<48 | uint64(l+lim+1)<<32 | q
+}
 
 // flatMax is the size up to which a key keeps one flat slice: 64 pointers are
 // 512 bytes, eight cache lines, cheap to copy and to search.
@@ -175,6 +194,9 @@ func fromSorted(p *explain.Policy, entries []*domain.Entry) *KeyState {
 	case len(entries) <= len(ks.inline):
 		ks.flat = ks.inline[:len(entries):len(entries)]
 		copy(ks.flat, entries)
+		for i, e := range entries {
+			ks.ranks[i] = packRank(e)
+		}
 	case len(entries) <= flatMax:
 		ks.flat = slices.Clone(entries)
 	default:
@@ -187,21 +209,29 @@ func fromSorted(p *explain.Policy, entries []*domain.Entry) *KeyState {
 }
 
 // insert returns the state after adding e (k may be nil, then p applies).
-// Finding the place is a binary search; a small key copies its slice, a
-// large one a chunk and the chunk index.
+// Finding the place is a binary search, or for a key of up to four entries
+// under the zero Policy a comparison of packed ranks; a small key copies its
+// slice, a large one a chunk, its group and the list of groups.
 func (k *KeyState) insert(e *domain.Entry, p *explain.Policy) *KeyState {
 	if k == nil {
 		return fromSorted(p, []*domain.Entry{e})
 	}
 	p = k.Policy
 	if k.big == nil {
-		pos := p.InsertPos(k.flat, e)
+		r := packRank(e)
+		pos, ok := k.rankPos(r)
+		if !ok {
+			pos = p.InsertPos(k.flat, e)
+		}
 		if k.n+1 > flatMax {
 			return fromSorted(p, slices.Insert(slices.Clone(k.flat), pos, e))
 		}
 		ks := &KeyState{Policy: p, n: k.n + 1, addr: k.addr}
 		if ks.n <= len(ks.inline) {
 			ks.flat = ks.inline[:ks.n:ks.n]
+			copy(ks.ranks[:pos], k.ranks[:pos])
+			ks.ranks[pos] = r
+			copy(ks.ranks[pos+1:ks.n], k.ranks[pos:k.n])
 		} else {
 			ks.flat = make([]*domain.Entry, ks.n)
 		}
@@ -215,6 +245,25 @@ func (k *KeyState) insert(e *domain.Entry, p *explain.Policy) *KeyState {
 	ks.big = k.big.inserted(e, p)
 	ks.win = ks.big.first()
 	return ks
+}
+
+// rankPos returns where an entry of packed rank r goes among k's entries,
+// from their packed ranks alone, and whether it could tell: only under the
+// zero Policy, for a key of up to four entries whose ranks and r are known.
+func (k *KeyState) rankPos(r uint64) (int, bool) {
+	if r == 0 || k.Policy != noPolicy || k.n > len(k.ranks) {
+		return 0, false
+	}
+	pos := 0
+	for _, x := range k.ranks[:k.n] {
+		if x == 0 {
+			return 0, false
+		}
+		if x > r {
+			pos++
+		}
+	}
+	return pos, true
 }
 
 // inserted returns l with e added at its place in the rank order of p.
