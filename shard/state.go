@@ -13,10 +13,11 @@ import (
 // a reader may keep it as long as it likes.
 //
 // A key with few candidates keeps them in one slice (up to four inside the
-// state itself, so that a state and its entries are one allocation). A key
-// with more than [flatMax] keeps them in a [large]: an append-only log of its
-// entries and its rank order in chunks of positions, so that adding one
-// copies a chunk of positions and the chunk index, not every entry.
+// state itself, with their packed ranks, so that a state and its entries are
+// one allocation). A key with more than [flatMax] keeps them in a [large]:
+// an append-only log of its entries and its rank order in groups of chunks
+// of positions, so that adding one copies a chunk, its group and the list of
+// groups, not every entry.
 //
 // The fields a lookup reads (epoch, prev, n, win, addr) come first, in the
 // state's first 64 bytes, so that Resolve touches one cache line of it.
