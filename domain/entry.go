@@ -19,12 +19,15 @@ type Entry struct {
 	provider, key        string
 	domain               string
 	owner                string
-	source               Source
-	registeredAt         time.Time
-	factory              any
-	caps                 []string       // sorted, unique; never handed out
-	meta                 map[string]any // private deep copy; never handed out
-	metaBytes            int            // metadataBytes(meta)
+	// The registration time in UTC as time.Unix takes it: 16 bytes with
+	// source, where a time.Time and source take 32.
+	atSec     int64
+	atNsec    int32
+	source    Source
+	factory   any
+	caps      []string       // sorted, unique; never handed out
+	meta      map[string]any // private deep copy; never handed out
+	metaBytes int            // metadataBytes(meta)
 }
 
 // Domain returns the entry's domain.
@@ -55,7 +58,7 @@ func (e *Entry) Sequence() uint64 { return e.seq }
 func (e *Entry) Source() Source { return e.source }
 
 // RegisteredAt returns the registration time, in UTC.
-func (e *Entry) RegisteredAt() time.Time { return e.registeredAt }
+func (e *Entry) RegisteredAt() time.Time { return time.Unix(e.atSec, int64(e.atNsec)).UTC() }
 
 // Factory returns the candidate's factory, as given.
 func (e *Entry) Factory() any { return e.factory }
@@ -176,6 +179,6 @@ func (d *Draft) Key() string { return d.e.key }
 // (converted to UTC) and returns the immutable Entry. It must be called once.
 func (d *Draft) Finish(seq uint64, at time.Time) *Entry {
 	d.e.seq = seq
-	d.e.registeredAt = at.UTC()
+	d.e.atSec, d.e.atNsec = at.Unix(), int32(at.Nanosecond())
 	return &d.e
 }

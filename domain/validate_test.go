@@ -152,3 +152,25 @@ func TestDraftFinish(t *testing.T) {
 	assert.Equal(t, 2, e.StackLevel())
 	assert.Equal(t, domain.SourceManual, e.Source())
 }
+
+// TestRegisteredAtKeepsEveryInstant checks that an entry gives back exactly
+// the time its registration was stamped with, in UTC, from the zero time to
+// the far future, to the nanosecond, whatever zone or monotonic reading the
+// stamp carried.
+func TestRegisteredAtKeepsEveryInstant(t *testing.T) {
+	for _, at := range []time.Time{
+		{},
+		time.Now(), // with a monotonic reading, which UTC drops
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(1600, 2, 29, 23, 59, 59, 999_999_999, time.FixedZone("X", -5*3600)),
+		time.Date(2262, 4, 12, 0, 0, 0, 0, time.UTC), // past what int64 nanoseconds hold
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Unix(-1, 5),
+	} {
+		d, err := domain.Prepare(domain.Candidate{Domain: "adapter", Key: "cache"}, 0, "")
+		require.NoError(t, err)
+		e := d.Finish(1, at)
+		assert.Equal(t, at.UTC(), e.RegisteredAt(), "stamped %v", at)
+		assert.Equal(t, time.UTC, e.RegisteredAt().Location())
+	}
+}
