@@ -12,12 +12,12 @@ import (
 // order for the key's policy, best first. It is immutable once published, so
 // a reader may keep it as long as it likes.
 //
-// A key with few candidates keeps them in one slice (up to four inside the
-// state itself, with their packed ranks, so that a state and its entries are
-// one allocation). A key with more than [flatMax] keeps them in a [large]:
-// an append-only log of its entries and its rank order in groups of chunks
-// of positions, so that adding one copies a chunk, its group and the list of
-// groups, not every entry.
+// A key of up to four candidates keeps them, with their packed ranks, in a
+// [fewEntries] allocated with the state, so that a state and its entries are
+// one allocation. A bigger key keeps them in a [large]: one slice in rank
+// order up to [flatMax]; beyond, an append-only log of its entries and its
+// rank order in groups of chunks of positions, so that adding one copies a
+// chunk, its group and the list of groups, not every entry.
 //
 // The fields a lookup reads (epoch, prev, n, win, addr) come first, in the
 // state's first 64 bytes, so that Resolve touches one cache line of it.
@@ -31,18 +31,37 @@ type KeyState struct {
 	addr Addr          // the key, which a lookup checks
 	t    *table        // the key's domain, for writers; set just before the state is published
 
-	flat []*domain.Entry // every entry, when there are at most flatMax
-	big  *large          // otherwise
-
-	inline [4]*domain.Entry // backs flat for up to four entries
-	// ranks holds, for a key of up to four entries, each one's packed rank
-	// (see packRank), or 0 where unknown, so that a registration finds its
-	// place without reading the entries (a cache miss each).
-	ranks [4]uint64
+	// A key's entries are in few when it has at most four, else in big.
+	few *fewEntries
+	big *large
 
 	// Policy is the key's selection and unhealthy providers. It is never
 	// nil, and is shared, unchanged, by the key's states until it changes.
 	Policy *explain.Policy
+}
+
+// fewEntries holds the entries of a key of up to four, allocated with its
+// state (see fewState), and their ranks packed (see packRank), 0 where
+// unknown, so that a registration finds its place without reading the
+// entries (a cache miss each). A state of more entries does without these
+// 64 bytes.
+type fewEntries struct {
+	entries [4]*domain.Entry
+	ranks   [4]uint64
+}
+
+// fewState is a state and its entries in one allocation.
+type fewState struct {
+	ks  KeyState
+	few fewEntries
+}
+
+// newFew returns a new state of n entries, at most four, backed by its own
+// fewEntries.
+func newFew(n int) *KeyState {
+	fs := &fewState{}
+	fs.ks.few, fs.ks.n = &fs.few, n
+	return &fs.ks
 }
 
 // noPolicy is the Policy of every key without a selection or an unhealthy
@@ -77,7 +96,9 @@ const chunkSize = 48
 // to tens of thousands of candidates.
 const groupSize = 16
 
-// large is how a key with more than flatMax candidates keeps them: its
+// large is how a key with more than four candidates keeps them. Up to
+// flatMax, log is the entries in rank order and the rest is unset. Beyond,
+// it keeps its
 // entries in an append-only log, and its rank order as runs (chunks) of
 // positions in that log, in groups. A chunk holds no pointer, so copying one
 // costs no write barrier and the GC never scans it. Adding an entry appends
@@ -87,8 +108,8 @@ const groupSize = 16
 // log's array beyond the version's length, see [logTip].
 type large struct {
 	log    []*domain.Entry // this version's prefix of the key's log
-	groups []*group        // the rank order: consecutive runs of chunks
-	tip    *logTip         // shared by every version of one log array
+	groups []*group        // the rank order: consecutive runs of chunks; nil when log is in rank order
+	tip    *logTip         // shared by every version of one log array; nil with groups
 }
 
 // logTip is how much of a log's array is in use. A writer appends in place
@@ -167,8 +188,13 @@ func (k *KeyState) Winner() *domain.Entry { return k.win }
 // flatMax candidates it is the state's own slice, which callers must not
 // modify; for a larger key it is a fresh copy.
 func (k *KeyState) Entries() []*domain.Entry {
-	if k.big == nil {
-		return k.flat
+	switch {
+	case k.few != nil:
+		return k.few.entries[:k.n:k.n]
+	case k.big == nil:
+		return nil
+	case k.big.groups == nil:
+		return k.big.log
 	}
 	out := make([]*domain.Entry, 0, k.n)
 	for _, g := range k.big.groups {
@@ -187,23 +213,24 @@ func fromSorted(p *explain.Policy, entries []*domain.Entry) *KeyState {
 	if p == nil {
 		p = noPolicy
 	}
-	ks := &KeyState{Policy: p, n: len(entries)}
+	var ks *KeyState
+	switch n := len(entries); {
+	case n == 0:
+		ks = &KeyState{}
+	case n <= len(fewEntries{}.entries):
+		ks = newFew(n)
+		copy(ks.few.entries[:], entries)
+		for i, e := range entries {
+			ks.few.ranks[i] = packRank(e)
+		}
+	case n <= flatMax:
+		ks = &KeyState{big: &large{log: slices.Clone(entries)}}
+	default:
+		ks = &KeyState{big: newLarge(entries)}
+	}
+	ks.Policy, ks.n = p, len(entries)
 	if len(entries) > 0 {
 		ks.addr = Addr{entries[0].Domain(), entries[0].Key()}
-	}
-	switch {
-	case len(entries) <= len(ks.inline):
-		ks.flat = ks.inline[:len(entries):len(entries)]
-		copy(ks.flat, entries)
-		for i, e := range entries {
-			ks.ranks[i] = packRank(e)
-		}
-	case len(entries) <= flatMax:
-		ks.flat = slices.Clone(entries)
-	default:
-		ks.big = newLarge(entries)
-	}
-	if len(entries) > 0 {
 		ks.win = entries[0]
 	}
 	return ks
@@ -218,33 +245,37 @@ func (k *KeyState) insert(e *domain.Entry, p *explain.Policy) *KeyState {
 		return fromSorted(p, []*domain.Entry{e})
 	}
 	p = k.Policy
-	if k.big == nil {
-		r := packRank(e)
-		pos, ok := k.rankPos(r)
-		if !ok {
-			pos = p.InsertPos(k.flat, e)
-		}
-		if k.n+1 > flatMax {
-			return fromSorted(p, slices.Insert(slices.Clone(k.flat), pos, e))
-		}
+	if k.big != nil && k.big.groups != nil {
 		ks := &KeyState{Policy: p, n: k.n + 1, addr: k.addr}
-		if ks.n <= len(ks.inline) {
-			ks.flat = ks.inline[:ks.n:ks.n]
-			copy(ks.ranks[:pos], k.ranks[:pos])
-			ks.ranks[pos] = r
-			copy(ks.ranks[pos+1:ks.n], k.ranks[pos:k.n])
-		} else {
-			ks.flat = make([]*domain.Entry, ks.n)
-		}
-		copy(ks.flat, k.flat[:pos])
-		ks.flat[pos] = e
-		copy(ks.flat[pos+1:], k.flat[pos:])
-		ks.win = ks.flat[0]
+		ks.big = k.big.inserted(e, p)
+		ks.win = ks.big.first()
 		return ks
 	}
-	ks := &KeyState{Policy: p, n: k.n + 1, addr: k.addr}
-	ks.big = k.big.inserted(e, p)
-	ks.win = ks.big.first()
+	flat := k.Entries()
+	r := packRank(e)
+	pos, ok := k.rankPos(r)
+	if !ok {
+		pos = p.InsertPos(flat, e)
+	}
+	var ks *KeyState
+	var out []*domain.Entry
+	switch n := k.n + 1; {
+	case n <= len(fewEntries{}.entries):
+		ks = newFew(n)
+		out = ks.few.entries[:n:n]
+		copy(ks.few.ranks[:pos], k.few.ranks[:pos])
+		ks.few.ranks[pos] = r
+		copy(ks.few.ranks[pos+1:n], k.few.ranks[pos:k.n])
+	case n <= flatMax:
+		out = make([]*domain.Entry, n)
+		ks = &KeyState{n: n, big: &large{log: out}}
+	default:
+		return fromSorted(p, slices.Insert(slices.Clone(flat), pos, e))
+	}
+	copy(out, flat[:pos])
+	out[pos] = e
+	copy(out[pos+1:], flat[pos:])
+	ks.Policy, ks.addr, ks.win = p, k.addr, out[0]
 	return ks
 }
 
@@ -252,11 +283,11 @@ func (k *KeyState) insert(e *domain.Entry, p *explain.Policy) *KeyState {
 // from their packed ranks alone, and whether it could tell: only under the
 // zero Policy, for a key of up to four entries whose ranks and r are known.
 func (k *KeyState) rankPos(r uint64) (int, bool) {
-	if r == 0 || k.Policy != noPolicy || k.n > len(k.ranks) {
+	if r == 0 || k.Policy != noPolicy || k.few == nil {
 		return 0, false
 	}
 	pos := 0
-	for _, x := range k.ranks[:k.n] {
+	for _, x := range k.few.ranks[:k.n] {
 		if x == 0 {
 			return 0, false
 		}
