@@ -20,7 +20,7 @@ import (
 // chunk, its group and the list of groups, not every entry.
 //
 // The fields a lookup reads (epoch, prev, n, win, addr) come first, in the
-// state's first 64 bytes, so that Resolve touches one cache line of it.
+// state's first 64 bytes, so that Resolve reads nothing beyond them.
 type KeyState struct {
 	// Set only by batches that change several keys (see the package doc).
 	epoch uint64    // the batch that published this state; 0 otherwise
@@ -98,18 +98,18 @@ const groupSize = 16
 
 // large is how a key with more than four candidates keeps them. Up to
 // flatMax, log is the entries in rank order and the rest is unset. Beyond,
-// it keeps its
-// entries in an append-only log, and its rank order as runs (chunks) of
-// positions in that log, in groups. A chunk holds no pointer, so copying one
-// costs no write barrier and the GC never scans it. Adding an entry appends
-// it to the log and copies one chunk, its group and the list of groups: a
-// few dozen words with 2,000 candidates, where a slice of entries would copy
-// 1,000 on average. A large value is immutable once published, but for the
-// log's array beyond the version's length, see [logTip].
+// log is an append-only log of the entries, and the rank order is runs
+// (chunks) of positions in it, in groups. A chunk holds no pointer, so
+// copying one costs no write barrier and the GC never scans it. Adding an
+// entry appends it to the log and copies one chunk, its group and the list
+// of groups: a few dozen words with 2,000 candidates, where a slice of
+// entries would copy 1,000 on average. A large value is immutable once
+// published, but for the log's array beyond the version's length, see
+// [logTip].
 type large struct {
 	log    []*domain.Entry // this version's prefix of the key's log
 	groups []*group        // the rank order: consecutive runs of chunks; nil when log is in rank order
-	tip    *logTip         // shared by every version of one log array; nil with groups
+	tip    *logTip         // shared by every version of one log array; nil without groups
 }
 
 // logTip is how much of a log's array is in use. A writer appends in place
