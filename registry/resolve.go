@@ -33,6 +33,10 @@ func RequireAny(caps ...string) ResolveOption {
 // candidate that qualifies. It takes no lock and, without options, allocates
 // nothing.
 func (r *Registry) Resolve(domain, key string, opts ...ResolveOption) (*Entry, bool) {
+	if len(opts) == 0 {
+		e := r.set.Winner(r.set.Route(domain), key)
+		return e, e != nil
+	}
 	return resolveIn(r.set.Lookup(r.set.Route(domain), key), opts)
 }
 

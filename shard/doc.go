@@ -6,14 +6,18 @@
 //
 // Every key has a [KeyState]: the key's candidates in rank order, immutable
 // once published. The pointer to it lives in the key's bucket of the shard's
-// key index, an open-addressing hash table keyed by (domain, key); a writer
-// builds the next KeyState and publishes it with one atomic store into that
-// bucket. Writers change the index in place, under the lock, only when a key
-// appears (a bucket is filled) or disappears (its bucket is emptied of its
-// state and marked a tombstone), and replace it by a copy when it fills or
-// empties. Lookup probes the index and checks the key against the state's
-// copy of it; it takes no lock and allocates nothing. Writers find a key
-// the same way, under the lock; the state names the key's table. Each key
+// key index, an open-addressing hash table keyed by (domain, key), together
+// with the key itself and the state's winner; a writer builds the next
+// KeyState and publishes it and its winner into that bucket, inside the
+// bucket's sequence count made odd. Writers change the index in place, under
+// the lock, only when a key appears (a never-used bucket is filled) or
+// disappears (its bucket is emptied of its state and marked a tombstone),
+// and replace it by a copy when it fills or empties. Lookup probes the index
+// and checks the key against the bucket's copy of it; Winner (Resolve) then
+// reads the bucket's winner, retrying only while a writer of that very key
+// is between its two stores, and never loads the state unless the key's
+// state belongs to a batch. Neither takes a lock or allocates. Writers find
+// a key the same way, under the lock; the state names the key's table. Each key
 // also has a stable slot, which the domain's listing holds and which finds
 // the key's current bucket across index rebuilds.
 //

@@ -6,8 +6,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/oneiric-go/oneiric/domain"
 )
 
 // indexKey returns the slot of key i. Its hash has few distinct values, so
@@ -16,11 +19,24 @@ func indexKey(i int) *slot {
 	return &slot{hash: uint64(i % 5), addr: Addr{"d", fmt.Sprint(i)}}
 }
 
-// stateOf returns a state for sl's key.
-func stateOf(sl *slot) *KeyState { return &KeyState{n: 1, addr: sl.addr} }
+// stateOf returns a new state for sl's key, with a winner of its own.
+func stateOf(sl *slot) *KeyState {
+	d, err := domain.Prepare(domain.Candidate{Domain: sl.addr.Domain, Key: sl.addr.Key}, 0, "")
+	if err != nil {
+		panic(err)
+	}
+	e := d.Finish(1, time.Time{})
+	return &KeyState{n: 1, win: e, addr: sl.addr}
+}
+
+// isWinnerOf reports whether e is the winner of a state of key a.
+func isWinnerOf(e *domain.Entry, a Addr) bool {
+	return e != nil && e.Domain() == a.Domain && e.Key() == a.Key
+}
 
 // TestIndexMatchesMap applies random adds and removes to an index and a map
-// and checks after each that every key is found exactly when the map has it.
+// and checks after each that every key is found exactly when the map has it,
+// by writers' find and by Resolve's winner.
 func TestIndexMatchesMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var x *index
@@ -28,11 +44,11 @@ func TestIndexMatchesMap(t *testing.T) {
 	for step := range 5000 {
 		i := rng.IntN(40)
 		if sl, ok := model[i]; ok && rng.IntN(2) == 0 {
-			x = x.remove(sl)
+			x = x.remove(sl, 0)
 			delete(model, i)
 		} else if !ok {
 			sl := indexKey(i)
-			x = x.put(sl, stateOf(sl))
+			x = x.put(sl, stateOf(sl), 0)
 			model[i] = sl
 		}
 		require.Equal(t, len(model), x.live, "step %d: live count", step)
@@ -42,11 +58,14 @@ func TestIndexMatchesMap(t *testing.T) {
 			probe := indexKey(j)
 			sl := model[j]
 			b, ks := x.find(probe.hash, probe.addr)
+			e := x.winner(probe.hash, probe.addr, 0)
 			if sl == nil {
 				require.Nil(t, b, "step %d: key %d", step, j)
 				require.Nil(t, ks, "step %d: key %d", step, j)
+				require.Nil(t, e, "step %d: key %d", step, j)
 				continue
 			}
+			require.Same(t, sl.load().win, e, "step %d: key %d: the bucket's winner is its state's", step, j)
 			require.NotNil(t, b, "step %d: key %d", step, j)
 			require.Same(t, sl, b.sl.Load(), "step %d: key %d", step, j)
 			require.Same(t, b, sl.bkt.Load(), "step %d: key %d: the slot knows its bucket", step, j)
@@ -56,8 +75,8 @@ func TestIndexMatchesMap(t *testing.T) {
 	}
 }
 
-// TestIndexConcurrentReaders churns keys in an index (tombstones, their
-// reuse, rebuilds in both directions) and replaces the states of the keys
+// TestIndexConcurrentReaders churns keys in an index (tombstones,
+// rebuilds in both directions) and replaces the states of the keys
 // that stay, under a mutex, while readers, without it, look those keys up:
 // they must always find a state of the right key.
 func TestIndexConcurrentReaders(t *testing.T) {
@@ -70,12 +89,12 @@ func TestIndexConcurrentReaders(t *testing.T) {
 	live := map[int]*slot{}
 	for i := kept; i < kept+30; i++ {
 		live[i] = indexKey(i)
-		x = x.put(live[i], stateOf(live[i]))
+		x = x.put(live[i], stateOf(live[i]), 0)
 	}
 	keptSlots := make([]*slot, kept)
 	for i := range kept {
 		keptSlots[i] = indexKey(i)
-		x = x.put(keptSlots[i], stateOf(keptSlots[i]))
+		x = x.put(keptSlots[i], stateOf(keptSlots[i]), 0)
 	}
 	cur.Store(x)
 
@@ -86,7 +105,11 @@ func TestIndexConcurrentReaders(t *testing.T) {
 		wg.Go(func() {
 			for n := 0; !stop.Load(); n++ {
 				probe := indexKey((n + r) % kept)
-				if _, ks := cur.Load().find(probe.hash, probe.addr); ks == nil || ks.addr != probe.addr {
+				if n%2 == 0 {
+					if _, ks := cur.Load().find(probe.hash, probe.addr); ks == nil || ks.addr != probe.addr {
+						misses.Add(1)
+					}
+				} else if !isWinnerOf(cur.Load().winner(probe.hash, probe.addr, 0), probe.addr) {
 					misses.Add(1)
 				}
 			}
@@ -98,16 +121,16 @@ func TestIndexConcurrentReaders(t *testing.T) {
 		x := cur.Load()
 		// A new state for a kept key, through its slot, as a writer does.
 		sl := keptSlots[rng.IntN(kept)]
-		sl.bkt.Load().state.Store(stateOf(sl))
+		sl.bkt.Load().publish(stateOf(sl), 0)
 		i := kept + rng.IntN(60)
 		if sl, ok := live[i]; ok {
-			if y := x.remove(sl); y != x {
+			if y := x.remove(sl, 0); y != x {
 				cur.Store(y)
 			}
 			delete(live, i)
 		} else {
 			sl := indexKey(i)
-			if y := x.put(sl, stateOf(sl)); y != x {
+			if y := x.put(sl, stateOf(sl), 0); y != x {
 				cur.Store(y)
 			}
 			live[i] = sl

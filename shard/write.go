@@ -322,9 +322,13 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	if multi {
 		s.committed.Store(epoch) // the batch becomes visible here, all at once
 		for _, w := range order {
-			if w.emptied {
-				t, sl := s.keyLocked(w.route, w.key)
+			t, sl := s.keyLocked(w.route, w.key)
+			switch {
+			case w.emptied:
 				s.installLocked(w.route, t, sl, w.key, nil, 0)
+			case sl.b != nil:
+				// Committed: readers may take the winner from the bucket again.
+				sl.b.publish(sl.load(), epoch)
 			}
 		}
 	}
@@ -657,18 +661,18 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 	}
 	switch {
 	case k.b != nil && ks != nil:
-		k.b.state.Store(ks)
+		k.b.publish(ks, s.committed.Load())
 	case k.b == nil && ks != nil:
 		sl := &slot{hash: s.keyHash(r, key), addr: Addr{r.Domain, key}}
 		x := sh.keys.Load()
-		if y := x.put(sl, ks); y != x {
+		if y := x.put(sl, ks, s.committed.Load()); y != x {
 			sh.keys.Store(y)
 		}
 		km := t.keys.Load().Set(trie.Hash(key), key, sl)
 		t.keys.Store(&km)
 	case k.b != nil && ks == nil:
 		x := sh.keys.Load() // a reader still holding the slot sees no candidates
-		if y := x.remove(k.sl); y != x {
+		if y := x.remove(k.sl, s.committed.Load()); y != x {
 			sh.keys.Store(y)
 		}
 		km := t.keys.Load().Delete(trie.Hash(key), key)
