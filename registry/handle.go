@@ -43,7 +43,7 @@ func (h *Handle) Register(c Candidate) (*Entry, error) {
 
 // Resolve is [Registry.Resolve] in the handle's domain.
 func (h *Handle) Resolve(key string, opts ...ResolveOption) (*Entry, bool) {
-	return resolveIn(h.r.set.Lookup(h.route, key), opts)
+	return h.r.resolveAt(h.route, key, opts)
 }
 
 // Explain is [Registry.Explain] in the handle's domain.

@@ -33,11 +33,18 @@ func RequireAny(caps ...string) ResolveOption {
 // candidate that qualifies. It takes no lock and, without options, allocates
 // nothing.
 func (r *Registry) Resolve(domain, key string, opts ...ResolveOption) (*Entry, bool) {
+	return r.resolveAt(r.set.Route(domain), key, opts)
+}
+
+// resolveAt is Resolve in the routed domain: without options, the winner
+// the key's bucket holds (one load, see shard.Set.Winner); with options, the
+// best of the key's state.
+func (r *Registry) resolveAt(route shard.Route, key string, opts []ResolveOption) (*Entry, bool) {
 	if len(opts) == 0 {
-		e := r.set.Winner(r.set.Route(domain), key)
+		e := r.set.Winner(route, key)
 		return e, e != nil
 	}
-	return resolveIn(r.set.Lookup(r.set.Route(domain), key), opts)
+	return resolveIn(r.set.Lookup(route, key), opts)
 }
 
 // Explain returns every candidate of (domain, key) that qualifies under opts,
