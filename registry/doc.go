@@ -17,10 +17,13 @@
 //
 // All exported functions and methods are safe to be used concurrently, and
 // every operation is linearizable. Domains are hashed onto shards, each with
-// its own writer lock; readers take no lock at all: [Registry.Resolve],
+// its own writer lock; readers take no lock but in one fallback: [Registry.Resolve],
 // [Registry.Explain], [Registry.ListActive] and [Registry.ListShadowed] read an
 // immutable version of the domain published atomically by the last writer,
-// and a reader never waits for a writer. Writes that change several domains
+// and a reader never waits for a writer of another key: Resolve retries only
+// while a writer of its key is between two stores, and ListActive and
+// ListShadowed retry, then lock that one shard, only while writers of their
+// domain keep changing it. Writes that change several domains
 // ([Registry.RegisterPackage]) become visible to every reader at once.
 // [Registry.Snapshot] and [Registry.Domains] lock the shards they read in
 // ascending order, so they are consistent across domains. No lock is held
