@@ -45,14 +45,15 @@ type index struct {
 }
 
 // bucket is one cell of an index. An empty bucket has a nil slot. Its key
-// (hash and addr) is written before its slot is published and never again,
-// so a reader that loaded the slot may read them without a lock.
+// (the tag in meta, and addr) is written before its slot is published and
+// never again, so a reader that loaded the slot may read them without a lock.
 //
 // win is the winner of state when state belongs to no uncommitted batch, so
 // that Resolve reads one bucket and no state; it is nil otherwise, and then
-// readers go through state. A writer changes win and state together, inside
-// seq made odd (see [bucket.publish]); a reader of win retries while seq is
-// odd or has moved, so it sees both of one publication.
+// readers go through state. A writer changes win and state together, with
+// the sequence count in meta made odd (see [bucket.publish]); a reader of win
+// retries while the count is odd or has moved, so it sees both of one
+// publication.
 //
 // A bucket is 64 bytes, and an index's array is 64-byte aligned (a power of
 // two of them, at least 8), so a lookup that finds its key in its first
