@@ -55,9 +55,11 @@ type index struct {
 // retries while the count is odd or has moved, so it sees both of one
 // publication.
 //
-// A bucket is 64 bytes, and an index's array is 64-byte aligned (a power of
-// two of them, at least 8), so a lookup that finds its key in its first
-// bucket reads one cache line.
+// A bucket is 64 bytes. An index's array starts on a 64-byte boundary (8
+// buckets) or 8 bytes past one (more: the runtime puts an allocation header
+// first), so the fields a lookup reads, the first 56 bytes, lie in one cache
+// line, and a lookup that finds its key in its first bucket reads one line
+// (TestLookupReadsOneCacheLine). Keep them first, and state last.
 type bucket struct {
 	// meta is the key's hash tag in its high 32 bits (written once, with
 	// addr) and a sequence count in its low 32, odd while a writer publishes.

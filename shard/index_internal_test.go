@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -140,4 +141,25 @@ func TestIndexConcurrentReaders(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 	require.Zero(t, misses.Load(), "lookups of present keys that found nothing")
+}
+
+// TestLookupReadsOneCacheLine checks what the bucket's layout relies on:
+// the fields a lookup reads (meta, win, addr, sl) lie in one 64-byte cache
+// line of every bucket, for indexes of every size. (An array of buckets
+// starts on a 64-byte boundary, or 8 bytes past one when the runtime puts
+// its allocation header first; state, which only writers and batch reads
+// load, may spill into the next line.)
+func TestLookupReadsOneCacheLine(t *testing.T) {
+	require.Equal(t, uintptr(64), unsafe.Sizeof(bucket{}))
+	var b bucket
+	last := unsafe.Offsetof(b.sl) + unsafe.Sizeof(b.sl) - 1
+	require.Greater(t, unsafe.Offsetof(b.sl), unsafe.Offsetof(b.addr), "sl must be the last field a lookup reads")
+	require.Greater(t, unsafe.Offsetof(b.state), unsafe.Offsetof(b.sl))
+	for n := 0; n <= 1<<14; n = max(1, 2*n) { // every array size up to 64 Ki buckets
+		x := newIndex(n)
+		for i := range x.b {
+			start := uintptr(unsafe.Pointer(&x.b[i]))
+			require.Equal(t, start/64, (start+last)/64, "index for %d keys: bucket %d of %d", n, i, len(x.b))
+		}
+	}
 }
