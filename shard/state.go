@@ -3,6 +3,7 @@ package shard
 import (
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/oneiric-go/oneiric/domain"
 	"github.com/oneiric-go/oneiric/explain"
@@ -19,8 +20,10 @@ import (
 // rank order in groups of chunks of positions, so that adding one copies a
 // chunk, its group and the list of groups, not every entry.
 //
-// The fields a lookup reads (epoch, prev, n, win, addr) come first, in the
-// state's first 64 bytes, so that Resolve reads nothing beyond them.
+// The fields Lookup reads (epoch, prev, n, win) come first, in the state's
+// first cache line. Resolve without options reads none of them unless the
+// key's state belongs to an uncommitted batch: it takes the winner from the
+// key's bucket (see [bucket]).
 type KeyState struct {
 	// Set only by batches that change several keys (see the package doc).
 	epoch uint64    // the batch that published this state; 0 otherwise
@@ -28,7 +31,7 @@ type KeyState struct {
 
 	n    int           // number of entries; 0 only for a batch's tombstone
 	win  *domain.Entry // the first entry; nil only for a tombstone
-	addr Addr          // the key, which a lookup checks
+	addr Addr          // the key (lookups check the bucket's copy; a tombstone has no entry to name it)
 	t    *table        // the key's domain, for writers; set just before the state is published
 
 	// A key's entries are in few when it has at most four, else in big.
@@ -302,13 +305,12 @@ func (k *KeyState) rankPos(r uint64) (int, bool) {
 func (l *large) inserted(e *domain.Entry, p *explain.Policy) *large {
 	// e goes after every entry it does not outrank: into the last group, then
 	// the last chunk of it, whose head e does not outrank (or the first).
-	gi := max(searchAbove(len(l.groups), p, e, func(i int) *domain.Entry {
-		return l.at(l.groups[i].chunks[0], 0)
-	})-1, 0)
+	above := func(x *domain.Entry) bool { return p.Above(e, x) }
+	gi := max(sort.Search(len(l.groups), func(i int) bool { return above(l.at(l.groups[i].chunks[0], 0)) })-1, 0)
 	g := l.groups[gi]
-	ci := max(searchAbove(g.n, p, e, func(i int) *domain.Entry { return l.at(g.chunks[i], 0) })-1, 0)
+	ci := max(sort.Search(g.n, func(i int) bool { return above(l.at(g.chunks[i], 0)) })-1, 0)
 	c := g.chunks[ci]
-	pos := searchAbove(c.n, p, e, func(i int) *domain.Entry { return l.at(c, i) })
+	pos := sort.Search(c.n, func(i int) bool { return above(l.at(c, i)) })
 
 	log, tip := l.appended(e)
 	out := &large{log: log, tip: tip}
@@ -324,20 +326,6 @@ func (l *large) inserted(e *domain.Entry, p *explain.Policy) *large {
 	out.groups = append(out.groups, ga, gb)
 	out.groups = append(out.groups, l.groups[gi+1:]...)
 	return out
-}
-
-// searchAbove returns the first i in [0, n) such that e outranks at(i) under
-// p, or n; at must be in rank order.
-func searchAbove(n int, p *explain.Policy, e *domain.Entry, at func(int) *domain.Entry) int {
-	lo, hi := 0, n
-	for lo < hi {
-		if m := int(uint(lo+hi) >> 1); p.Above(e, at(m)) {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	return lo
 }
 
 // with returns c with position at inserted at index i: one chunk (b is
