@@ -322,6 +322,9 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	if multi {
 		s.committed.Store(epoch) // the batch becomes visible here, all at once
 		for _, w := range order {
+			if len(w.gone) == 0 && len(w.adds) == 0 {
+				continue // not written by this batch
+			}
 			t, sl := s.keyLocked(w.route, w.key)
 			switch {
 			case w.emptied:
