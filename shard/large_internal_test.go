@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -34,23 +35,12 @@ func TestLargeShapeAcrossSplits(t *testing.T) {
 		want = append(want, e)
 
 		ks := s.Lookup(r, "k")
-		if ks.big == nil || ks.big.groups == nil || i%7 != 0 {
+		if ks.big == nil || !ks.big.ranked() || i%7 != 0 {
 			continue
 		}
-		l := ks.big
-		maxGroups = max(maxGroups, len(l.groups))
-		seen := make([]bool, len(l.log))
-		for gi, g := range l.groups {
-			require.True(t, g.n >= 1 && g.n <= groupSize, "step %d: group %d holds %d chunks", i, gi, g.n)
-			for ci, c := range g.chunks[:g.n] {
-				require.True(t, c.n >= 1 && c.n <= chunkSize, "step %d: chunk %d.%d holds %d", i, gi, ci, c.n)
-				for _, p := range c.pos[:c.n] {
-					require.False(t, seen[p], "step %d: log position %d twice", i, p)
-					seen[p] = true
-				}
-			}
-		}
-		require.NotContains(t, seen, false, "step %d: a log position is in no chunk", i)
+		require.Nil(t, ks.big.wide, "step %d: a key of %d has wide positions", i, ks.n)
+		checkRanking(t, ks.big.narrow, len(ks.big.log), fmt.Sprint("step ", i))
+		maxGroups = max(maxGroups, len(ks.big.narrow))
 		if i%203 == 0 {
 			sorted := slices.Clone(want)
 			ks.Policy.Order(sorted)
@@ -59,6 +49,66 @@ func TestLargeShapeAcrossSplits(t *testing.T) {
 		}
 	}
 	require.Greater(t, maxGroups, 4, "groups must have split several times")
+}
+
+// checkRanking fails t unless r is well formed for a log of n entries: no
+// group or chunk empty or over its bound, every log position in exactly one
+// chunk.
+func checkRanking[P position](t *testing.T, r ranking[P], n int, at string) {
+	t.Helper()
+	seen := make([]bool, n)
+	for gi, g := range r {
+		require.True(t, g.n >= 1 && g.n <= groupSize, "%s: group %d holds %d chunks", at, gi, g.n)
+		for ci, c := range g.chunks[:g.n] {
+			require.True(t, c.n >= 1 && c.n <= chunkSize, "%s: chunk %d.%d holds %d", at, gi, ci, c.n)
+			for _, p := range c.pos[:c.n] {
+				require.False(t, seen[p], "%s: log position %d twice", at, p)
+				seen[p] = true
+			}
+		}
+	}
+	require.NotContains(t, seen, false, "%s: a log position is in no chunk", at)
+}
+
+// TestLargeWidensPastNarrowMax starts a key just below narrowMax entries and
+// inserts past it: the registration that makes the log longer than uint16
+// positions can address must move the rank order to wide positions, keep
+// it and keep inserting in order; a key built beyond narrowMax starts wide.
+func TestLargeWidensPastNarrowMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	entry := func(i int) *domain.Entry {
+		d, err := domain.Prepare(domain.Candidate{Domain: "d", Key: "k",
+			Provider: fmt.Sprint("p", i), Priority: new(rng.IntN(1000))}, 0, "")
+		require.NoError(t, err)
+		return d.Finish(uint64(i+1), time.Time{})
+	}
+	all := make([]*domain.Entry, narrowMax-3)
+	for i := range all {
+		all[i] = entry(i)
+	}
+	noPolicy.Order(all)
+	ks := fromSorted(nil, all)
+	require.NotNil(t, ks.big.narrow)
+	for i := len(all); i < narrowMax+3; i++ {
+		e := entry(i)
+		ks = ks.insert(e, nil)
+		all = append(all, e)
+		noPolicy.Order(all)
+		at := fmt.Sprint("entry ", i)
+		require.Equal(t, len(all) > narrowMax, ks.big.wide != nil, "%s: wide positions", at)
+		if ks.big.wide != nil {
+			require.Nil(t, ks.big.narrow, at)
+			checkRanking(t, *ks.big.wide, len(ks.big.log), at)
+		} else {
+			checkRanking(t, ks.big.narrow, len(ks.big.log), at)
+		}
+		require.Equal(t, all, ks.Entries(), at)
+		require.Same(t, all[0], ks.Winner(), at)
+	}
+	rebuilt := fromSorted(nil, all)
+	require.NotNil(t, rebuilt.big.wide, "a key built beyond narrowMax")
+	checkRanking(t, *rebuilt.big.wide, len(all), "rebuilt")
+	require.Equal(t, all, rebuilt.Entries())
 }
 
 // TestRankPosAgreesWithPolicy builds many small keys by insert, with
@@ -98,4 +148,13 @@ func TestRankPosAgreesWithPolicy(t *testing.T) {
 		}
 	}
 	require.Greater(t, fast, 200, "the packed ranks must decide many insertions")
+}
+
+// TestLargeSizes pins the sizes a registration into a large key allocates:
+// its large (a 64-byte size class) and a narrow chunk (104 bytes, the
+// 112-byte class, where wide positions would take the 208-byte one).
+func TestLargeSizes(t *testing.T) {
+	require.Equal(t, uintptr(64), unsafe.Sizeof(large{}))
+	require.Equal(t, uintptr(104), unsafe.Sizeof(chunk[uint16]{}))
+	require.Equal(t, uintptr(200), unsafe.Sizeof(chunk[uint32]{}))
 }

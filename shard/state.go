@@ -102,18 +102,24 @@ const groupSize = 16
 // large is how a key with more than four candidates keeps them. Up to
 // flatMax, log is the entries in rank order and the rest is unset. Beyond,
 // log is an append-only log of the entries, and the rank order is runs
-// (chunks) of positions in it, in groups. A chunk holds no pointer, so
-// copying one costs no write barrier and the GC never scans it. Adding an
-// entry appends it to the log and copies one chunk, its group and the list
-// of groups: a few dozen words with 2,000 candidates, where a slice of
-// entries would copy 1,000 on average. A large value is immutable once
-// published, but for the log's array beyond the version's length, see
-// [logTip].
+// (chunks) of positions in it, in groups: narrow positions (uint16) while
+// the log holds at most 1<<16 entries, wide ones (uint32) beyond. A chunk
+// holds no pointer, so copying one costs no write barrier and the GC never
+// scans it. Adding an entry appends it to the log and copies one chunk, its
+// group and the list of groups: a few dozen words with 2,000 candidates,
+// where a slice of entries would copy 1,000 on average. A large value is
+// immutable once published, but for the log's array beyond the version's
+// length, see [logTip].
 type large struct {
-	log    []*domain.Entry // this version's prefix of the key's log
-	groups []*group        // the rank order: consecutive runs of chunks; nil when log is in rank order
-	tip    *logTip         // shared by every version of one log array; nil without groups
+	log    []*domain.Entry  // this version's prefix of the key's log
+	narrow ranking[uint16]  // the rank order while len(log) <= 1<<16; else nil
+	wide   *ranking[uint32] // the rank order beyond; else nil (behind a pointer, so that large stays 64 bytes)
+	tip    *logTip          // shared by every version of one log array; nil without a ranking
 }
+
+// ranked reports whether l keeps a rank order apart from its log (else the
+// log is in rank order).
+func (l *large) ranked() bool { return l.narrow != nil || l.wide != nil }
 
 // logTip is how much of a log's array is in use. A writer appends in place
 // only when its version's log ends at the tip, that is, only on the newest
@@ -121,24 +127,38 @@ type large struct {
 // versions never read past their own length. Guarded by the shard's mu.
 type logTip struct{ used int }
 
+// position is a position in a large key's log, as its chunks hold it:
+// uint16 while the log is small enough, which halves the bytes a chunk
+// takes and a registration copies, uint32 beyond.
+type position interface{ uint16 | uint32 }
+
+// ranking is a large key's rank order: consecutive runs of chunks.
+type ranking[P position] []*group[P]
+
 // group is a run of chunks of a large key, immutable once published.
-type group struct {
+type group[P position] struct {
 	n      int
-	chunks [groupSize]*chunk
+	chunks [groupSize]*chunk[P]
 }
 
 // chunk is a run of positions in a large key's log, immutable once
 // published.
-type chunk struct {
+type chunk[P position] struct {
 	n   int
-	pos [chunkSize]uint32
+	pos [chunkSize]P
 }
 
-// at returns the i-th entry of chunk c of l.
-func (l *large) at(c *chunk, i int) *domain.Entry { return l.log[c.pos[i]] }
+// narrowMax is the most entries a log may hold while its chunks hold
+// uint16 positions.
+const narrowMax = math.MaxUint16 + 1
 
-// first returns the best-ranked entry of l.
-func (l *large) first() *domain.Entry { return l.at(l.groups[0].chunks[0], 0) }
+// first returns the best-ranked entry of l, which has a ranking.
+func (l *large) first() *domain.Entry {
+	if l.narrow != nil {
+		return l.log[l.narrow[0].chunks[0].pos[0]]
+	}
+	return l.log[(*l.wide)[0].chunks[0].pos[0]]
+}
 
 // newLarge returns the large form of entries, which are in rank order. Its
 // chunks and groups are half full, so that the next registrations split
@@ -147,20 +167,62 @@ func newLarge(entries []*domain.Entry) *large {
 	log := make([]*domain.Entry, len(entries), len(entries)+len(entries)/4)
 	copy(log, entries)
 	l := &large{log: log, tip: &logTip{used: len(log)}}
-	var g *group
-	for start := 0; start < len(entries); start += chunkSize / 2 {
-		c := &chunk{n: min(chunkSize/2, len(entries)-start)}
+	if len(log) <= narrowMax {
+		l.narrow = newRanking[uint16](len(log))
+	} else {
+		l.wide = new(newRanking[uint32](len(log)))
+	}
+	return l
+}
+
+// newRanking returns the ranking of a log of n entries in rank order, in
+// half-full chunks and groups.
+func newRanking[P position](n int) ranking[P] {
+	var r ranking[P]
+	var g *group[P]
+	for start := 0; start < n; start += chunkSize / 2 {
+		c := &chunk[P]{n: min(chunkSize/2, n-start)}
 		for i := range c.n {
-			c.pos[i] = uint32(start + i)
+			c.pos[i] = P(start + i)
 		}
 		if g == nil || g.n == groupSize/2 {
-			g = &group{}
-			l.groups = append(l.groups, g)
+			g = &group[P]{}
+			r = append(r, g)
 		}
 		g.chunks[g.n] = c
 		g.n++
 	}
-	return l
+	return r
+}
+
+// widened returns r with wide positions, in chunks and groups of the same
+// shape.
+func widened(r ranking[uint16]) ranking[uint32] {
+	out := make(ranking[uint32], len(r))
+	for gi, g := range r {
+		wg := &group[uint32]{n: g.n}
+		for ci, c := range g.chunks[:g.n] {
+			wc := &chunk[uint32]{n: c.n}
+			for i, p := range c.pos[:c.n] {
+				wc.pos[i] = uint32(p)
+			}
+			wg.chunks[ci] = wc
+		}
+		out[gi] = wg
+	}
+	return out
+}
+
+// appendRanked appends the entries of log in the order r gives.
+func appendRanked[P position](out []*domain.Entry, r ranking[P], log []*domain.Entry) []*domain.Entry {
+	for _, g := range r {
+		for _, c := range g.chunks[:g.n] {
+			for _, p := range c.pos[:c.n] {
+				out = append(out, log[p])
+			}
+		}
+	}
+	return out
 }
 
 // appended returns the log with e added, in place when l's log ends at the
@@ -196,18 +258,12 @@ func (k *KeyState) Entries() []*domain.Entry {
 		return k.few.entries[:k.n:k.n]
 	case k.big == nil:
 		return nil
-	case k.big.groups == nil:
+	case !k.big.ranked():
 		return k.big.log
+	case k.big.narrow != nil:
+		return appendRanked(make([]*domain.Entry, 0, k.n), k.big.narrow, k.big.log)
 	}
-	out := make([]*domain.Entry, 0, k.n)
-	for _, g := range k.big.groups {
-		for _, c := range g.chunks[:g.n] {
-			for _, p := range c.pos[:c.n] {
-				out = append(out, k.big.log[p])
-			}
-		}
-	}
-	return out
+	return appendRanked(make([]*domain.Entry, 0, k.n), *k.big.wide, k.big.log)
 }
 
 // fromSorted returns a state holding entries, which are in rank order for p.
@@ -248,7 +304,7 @@ func (k *KeyState) insert(e *domain.Entry, p *explain.Policy) *KeyState {
 		return fromSorted(p, []*domain.Entry{e})
 	}
 	p = k.Policy
-	if k.big != nil && k.big.groups != nil {
+	if k.big != nil && k.big.ranked() {
 		ks := &KeyState{Policy: p, n: k.n + 1, addr: k.addr}
 		ks.big = k.big.inserted(e, p)
 		ks.win = ks.big.first()
@@ -303,47 +359,62 @@ func (k *KeyState) rankPos(r uint64) (int, bool) {
 
 // inserted returns l with e added at its place in the rank order of p.
 func (l *large) inserted(e *domain.Entry, p *explain.Policy) *large {
-	// e goes after every entry it does not outrank: into the last group, then
-	// the last chunk of it, whose head e does not outrank (or the first).
-	above := func(x *domain.Entry) bool { return p.Above(e, x) }
-	gi := max(sort.Search(len(l.groups), func(i int) bool { return above(l.at(l.groups[i].chunks[0], 0)) })-1, 0)
-	g := l.groups[gi]
-	ci := max(sort.Search(g.n, func(i int) bool { return above(l.at(g.chunks[i], 0)) })-1, 0)
-	c := g.chunks[ci]
-	pos := sort.Search(c.n, func(i int) bool { return above(l.at(c, i)) })
-
 	log, tip := l.appended(e)
 	out := &large{log: log, tip: tip}
-	ca, cb := c.with(pos, uint32(len(log)-1))
+	above := func(x *domain.Entry) bool { return p.Above(e, x) }
+	switch at := len(log) - 1; {
+	case l.narrow != nil && at < narrowMax:
+		out.narrow = l.narrow.inserted(log, above, uint16(at))
+	case l.narrow != nil:
+		out.wide = new(widened(l.narrow).inserted(log, above, uint32(at)))
+	default:
+		out.wide = new(l.wide.inserted(log, above, uint32(at)))
+	}
+	return out
+}
+
+// inserted returns r with position at, of an entry that outranks exactly
+// the entries of log above accepts, added at its place.
+func (r ranking[P]) inserted(log []*domain.Entry, above func(*domain.Entry) bool, at P) ranking[P] {
+	// The entry goes after every entry it does not outrank: into the last
+	// group, then the last chunk of it, whose head it does not outrank (or
+	// the first).
+	head := func(c *chunk[P]) *domain.Entry { return log[c.pos[0]] }
+	gi := max(sort.Search(len(r), func(i int) bool { return above(head(r[i].chunks[0])) })-1, 0)
+	g := r[gi]
+	ci := max(sort.Search(g.n, func(i int) bool { return above(head(g.chunks[i])) })-1, 0)
+	c := g.chunks[ci]
+	pos := sort.Search(c.n, func(i int) bool { return above(log[c.pos[i]]) })
+
+	ca, cb := c.with(pos, at)
 	ga, gb := g.replaced(ci, ca, cb)
 	if gb == nil {
-		out.groups = slices.Clone(l.groups)
-		out.groups[gi] = ga
+		out := slices.Clone(r)
+		out[gi] = ga
 		return out
 	}
-	out.groups = make([]*group, 0, len(l.groups)+1)
-	out.groups = append(out.groups, l.groups[:gi]...)
-	out.groups = append(out.groups, ga, gb)
-	out.groups = append(out.groups, l.groups[gi+1:]...)
-	return out
+	out := make(ranking[P], 0, len(r)+1)
+	out = append(out, r[:gi]...)
+	out = append(out, ga, gb)
+	return append(out, r[gi+1:]...)
 }
 
 // with returns c with position at inserted at index i: one chunk (b is
 // nil), or two halves when c is full.
-func (c *chunk) with(i int, at uint32) (a, b *chunk) {
+func (c *chunk[P]) with(i int, at P) (a, b *chunk[P]) {
 	if c.n < chunkSize {
-		g := &chunk{n: c.n + 1}
+		g := &chunk[P]{n: c.n + 1}
 		copy(g.pos[:i], c.pos[:i])
 		g.pos[i] = at
 		copy(g.pos[i+1:g.n], c.pos[i:c.n])
 		return g, nil
 	}
-	var merged [chunkSize + 1]uint32
+	var merged [chunkSize + 1]P
 	copy(merged[:i], c.pos[:i])
 	merged[i] = at
 	copy(merged[i+1:], c.pos[i:c.n])
 	half := (chunkSize + 1) / 2
-	a, b = &chunk{n: half}, &chunk{n: chunkSize + 1 - half}
+	a, b = &chunk[P]{n: half}, &chunk[P]{n: chunkSize + 1 - half}
 	copy(a.pos[:], merged[:half])
 	copy(b.pos[:], merged[half:])
 	return a, b
@@ -351,24 +422,24 @@ func (c *chunk) with(i int, at uint32) (a, b *chunk) {
 
 // replaced returns g with its i-th chunk replaced by ca, or by ca and cb
 // when cb is not nil: one group (b is nil), or two halves when g overflows.
-func (g *group) replaced(i int, ca, cb *chunk) (a, b *group) {
+func (g *group[P]) replaced(i int, ca, cb *chunk[P]) (a, b *group[P]) {
 	if cb == nil {
 		ng := *g
 		ng.chunks[i] = ca
 		return &ng, nil
 	}
-	var merged [groupSize + 1]*chunk
+	var merged [groupSize + 1]*chunk[P]
 	n := copy(merged[:], g.chunks[:i])
 	merged[n], merged[n+1] = ca, cb
 	n += 2
 	n += copy(merged[n:], g.chunks[i+1:g.n])
 	if n <= groupSize {
-		a = &group{n: n}
+		a = &group[P]{n: n}
 		copy(a.chunks[:], merged[:n])
 		return a, nil
 	}
 	half := n / 2
-	a, b = &group{n: half}, &group{n: n - half}
+	a, b = &group[P]{n: half}, &group[P]{n: n - half}
 	copy(a.chunks[:], merged[:half])
 	copy(b.chunks[:], merged[half:n])
 	return a, b
