@@ -31,8 +31,9 @@ test-long:
 
 ## bench: the figures of docs/benchmarks.md (package bench, about 10 minutes on
 ## 2 cores). Six passes, each with one run of every benchmark: the parallel
-## ones at -cpu 1,2,4, then the single-goroutine ones (with the map floor) at
-## -cpu 1. Passes rather than -count 6 interleave the implementations in time,
+## ones at -cpu 1,2,4 (with BenchmarkMachine, what the machine itself gives a
+## loop of random loads), then the single-goroutine ones (with the map floor)
+## at -cpu 1. Passes rather than -count 6 interleave the implementations in time,
 ## so load from other processes falls on all of them alike. Into bench.txt;
 ## the benchstat tables into benchstat.txt; the chart into docs/scaling.svg.
 ## BENCHTIME (default 200ms) and BENCHCOUNT (passes, default 6) override.
@@ -40,7 +41,7 @@ bench:
 	@rm -f bench.txt
 	@for i in $$(seq $(or $(BENCHCOUNT),6)); do \
 		echo "bench: pass $$i of $(or $(BENCHCOUNT),6)" >&2; \
-		$(GO) test -run '^$$' -bench 'Resolve$$|Mix|Writers' -benchmem -cpu 1,2,4 -count 1 \
+		$(GO) test -run '^$$' -bench 'Resolve$$|Mix|Writers|Machine' -benchmem -cpu 1,2,4 -count 1 \
 			-benchtime $(or $(BENCHTIME),200ms) -timeout 30m ./bench 2>&1 | tee -a bench.txt; \
 		$(GO) test -run '^$$' -bench 'ResolveSerial|Register|Load|ListActive|Explain|Snapshot' -benchmem -cpu 1 -count 1 \
 			-benchtime $(or $(BENCHTIME),200ms) -timeout 30m ./bench 2>&1 | tee -a bench.txt; \
