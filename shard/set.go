@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/cespare/xxhash/v2"
-
 	"github.com/oneiric-go/oneiric/domain"
 	"github.com/oneiric-go/oneiric/internal/trie"
 	"github.com/oneiric-go/oneiric/sequence"
@@ -34,8 +32,8 @@ const (
 type Set struct {
 	shards []Shard
 	shift  uint                // 64 - log2(len(shards)): a domain's shard is hash >> shift
-	hash   func(string) uint64 // domain hash replacing xxhash, for tests; nil: xxhash
-	seed   maphash.Seed        // seeds the key index's hash, so key names cannot be chosen to collide
+	hash   func(string) uint64 // domain hash replacing the seeded one, for tests; nil: maphash with seed
+	seed   maphash.Seed        // seeds the domain and key hashes, so names cannot be chosen to collide
 	seq    *sequence.Counter   // hands out every entry's sequence number
 
 	limits  domain.Limits // fixed at NewSet
@@ -156,11 +154,13 @@ type Route struct {
 	Index  int
 }
 
-// Route hashes domain once and returns its shard.
+// Route hashes domain once and returns its shard. The hash is seeded per
+// Set (maphash), so a domain's shard differs from one Set to the next, and
+// tenants cannot choose domain names that crowd one shard.
 func (s *Set) Route(domain string) Route {
 	var h uint64
 	if s.hash == nil {
-		h = xxhash.Sum64String(domain) // a direct call: Route is on Resolve's path
+		h = maphash.String(s.seed, domain) // a direct call: Route is on Resolve's path
 	} else {
 		h = s.hash(domain)
 	}
