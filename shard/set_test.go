@@ -110,8 +110,9 @@ func TestRouteInRangeAndStable(t *testing.T) {
 			if n == 1 {
 				assert.Len(t, used, 1)
 			} else {
-				// 2000 domains over at most 64 shards leave no shard empty
-				// with xxhash; over 4096 they must at least spread.
+				// 2000 domains over at most 64 shards leave none empty (with
+				// a seeded hash, one of 64 is empty with probability about
+				// 1e-12); over 4096 they must at least spread.
 				assert.Greater(t, len(used), 1, "domains must spread over more than one shard")
 				if n <= 64 {
 					assert.Len(t, used, n, "every shard should hold some of 2000 domains")
@@ -119,6 +120,30 @@ func TestRouteInRangeAndStable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRouteIsSeeded checks that each Set hashes domain names with its own
+// seed: the same 64 names get other hashes in another Set, and are spread
+// over other shards, so names found to crowd one shard of one registry
+// crowd no shard of the next.
+func TestRouteIsSeeded(t *testing.T) {
+	a := shard.NewSet(64, new(sequence.Counter))
+	b := shard.NewSet(64, new(sequence.Counter))
+	sameHash, sameShard := 0, 0
+	for i := range 64 {
+		d := fmt.Sprintf("tenant-%d", i)
+		ra, rb := a.Route(d), b.Route(d)
+		if ra.Hash == rb.Hash {
+			sameHash++
+		}
+		if ra.Index == rb.Index {
+			sameShard++
+		}
+	}
+	assert.Zero(t, sameHash, "two Sets must not hash a domain alike")
+	// Independent shards agree for about 1 name in 64; 16 or more is
+	// about a 1e-12 chance.
+	assert.Less(t, sameShard, 16, "two Sets must not route domains alike")
 }
 
 func TestRouteWithHash(t *testing.T) {
