@@ -35,7 +35,8 @@ test-long:
 ## loop of random loads), then the single-goroutine ones (with the map floor)
 ## at -cpu 1. Passes rather than -count 6 interleave the implementations in time,
 ## so load from other processes falls on all of them alike. Into bench.txt;
-## the benchstat tables into benchstat.txt; the chart into docs/scaling.svg.
+## the benchstat tables into benchstat.txt; issue 4's targets, each with its
+## figure and per-pass figures, into targets.md; the chart into docs/scaling.svg.
 ## BENCHTIME (default 200ms) and BENCHCOUNT (passes, default 6) override.
 bench:
 	@rm -f bench.txt
@@ -49,7 +50,8 @@ bench:
 	@! grep -E '^(FAIL|--- FAIL|panic:)' bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /impl bench.txt > benchstat.txt
 	$(GO) run ./internal/benchchart < bench.txt > docs/scaling.svg
-	@echo "bench: wrote bench.txt, benchstat.txt and docs/scaling.svg"
+	$(GO) run ./internal/benchtargets < bench.txt > targets.md
+	@echo "bench: wrote bench.txt, benchstat.txt, targets.md and docs/scaling.svg"
 
 ## profile: CPU, mutex and block profiles of a contended benchmark, the 90/10
 ## Resolve/Register mix on one hot domain at -cpu 2 (PROFILE_IMPL=registry by

@@ -19,7 +19,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +29,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/oneiric-go/oneiric/internal/benchdata"
 )
 
 func main() {
@@ -85,83 +86,41 @@ type results struct {
 	byPanel map[string]map[string]*sample // panel → impl/procs → sample
 }
 
-// cpuSuffix is the -cpu suffix go test appends to a name when GOMAXPROCS
-// is not 1.
-var cpuSuffix = regexp.MustCompile(`-(\d+)$`)
-
-// parse reads go test -bench output. Lines that are not results are
-// skipped, but the goos, goarch and cpu headers are kept for the subtitle.
+// parse reads go test -bench output (see [benchdata.Parse]) and keeps the
+// ns/op of every result whose name has an impl= element.
 func parse(in io.Reader) (*results, error) {
-	res := &results{byPanel: map[string]map[string]*sample{}}
-	var goos, goarch, cpu string
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if k, v, ok := strings.Cut(line, ": "); ok {
-			switch k {
-			case "goos":
-				goos = strings.TrimSpace(v)
-			case "goarch":
-				goarch = strings.TrimSpace(v)
-			case "cpu":
-				cpu = strings.TrimSpace(v)
-			}
-		}
-		f := strings.Fields(line)
-		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+	set, err := benchdata.Parse(in)
+	if err != nil {
+		return nil, err
+	}
+	res := &results{machine: set.Machine, byPanel: map[string]map[string]*sample{}}
+	for _, r := range set.Results {
+		ns, ok := r.Values["ns/op"]
+		if !ok || ns <= 0 {
 			continue
 		}
-		if _, err := strconv.ParseInt(f[1], 10, 64); err != nil {
-			continue // a benchmark's log output, not a result
-		}
-		ns := math.NaN()
-		for i := 2; i+1 < len(f); i += 2 {
-			if f[i+1] == "ns/op" {
-				v, err := strconv.ParseFloat(f[i], 64)
-				if err != nil {
-					return nil, fmt.Errorf("%q: %w", line, err)
-				}
-				ns = v
-			}
-		}
-		if math.IsNaN(ns) || ns <= 0 {
-			continue
-		}
-		panel, impl, procs, ok := splitName(f[0])
+		panel, impl, ok := splitImpl(r.Name)
 		if !ok {
 			continue
 		}
-		res.add(panel, impl, procs, ns)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	res.machine = strings.Trim(goos+"/"+goarch, "/")
-	if cpu != "" {
-		res.machine += ", " + cpu
+		res.add(panel, impl, r.Procs, ns)
 	}
 	return res, nil
 }
 
-// splitName splits a benchmark name into its panel (the name without the
-// Benchmark prefix, the impl= element and the -cpu suffix), implementation
-// and -cpu.
-func splitName(name string) (panel, impl string, procs int, ok bool) {
-	procs = 1
-	if m := cpuSuffix.FindStringSubmatch(name); m != nil {
-		procs, _ = strconv.Atoi(m[1])
-		name = strings.TrimSuffix(name, m[0])
-	}
+// splitImpl splits a benchmark name (without the Benchmark prefix and the
+// -cpu suffix) into its panel, the name without the impl= element, and its
+// implementation.
+func splitImpl(name string) (panel, impl string, ok bool) {
 	var rest []string
-	for i, e := range strings.Split(strings.TrimPrefix(name, "Benchmark"), "/") {
+	for i, e := range strings.Split(name, "/") {
 		if v, found := strings.CutPrefix(e, "impl="); found && i > 0 {
 			impl = v
 			continue
 		}
 		rest = append(rest, e)
 	}
-	return strings.Join(rest, "/"), impl, procs, impl != ""
+	return strings.Join(rest, "/"), impl, impl != ""
 }
 
 func (r *results) add(panel, impl string, procs int, ns float64) {
@@ -217,18 +176,7 @@ func (r *results) throughput(p, impl string, procs int) (float64, bool) {
 	if s == nil {
 		return 0, false
 	}
-	return 1e9 / median(s.nsOp), true
-}
-
-// median returns the median of xs, which must not be empty.
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return 1e9 / benchdata.Median(s.nsOp), true
 }
 
 // Layout, in SVG user units (pixels).

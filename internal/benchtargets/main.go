@@ -1,0 +1,234 @@
+// Command benchtargets checks the targets of issue 4 against one run of
+// make bench: it reads the run's go test -bench output on its standard input
+// and writes, on its standard output, a Markdown table of every target with
+// its figure, the figure of each pass, and whether it is met.
+//
+//	make bench
+//	go run ./internal/benchtargets < bench.txt
+//
+// A target's figure is computed from medians, as the issue asks ("ratios
+// from one run"): a ratio divides the medians of its two benchmarks, in
+// sec/op (so a throughput ratio is the inverse). The figure of pass i uses
+// the i-th run of each benchmark instead, since make bench runs every
+// benchmark once a pass; the column "passes" counts the passes whose own
+// figure meets the target, which tells a target met by the run from one
+// whose medians merely fall on either side of the line. It uses the
+// standard library only.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/oneiric-go/oneiric/internal/benchdata"
+)
+
+func main() {
+	if err := run(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchtargets:", err)
+		os.Exit(1)
+	}
+}
+
+// measure names one benchmark's values: its name (without the Benchmark
+// prefix and -cpu suffix), its -cpu and the unit.
+type measure struct {
+	name  string
+	procs int
+	unit  string
+}
+
+// cmp is how a figure is compared with its limit.
+type cmp int
+
+const (
+	atMost  cmp = iota // figure <= limit
+	under              // figure < limit
+	atLeast            // figure >= limit
+)
+
+func (c cmp) String() string { return [...]string{"≤", "<", "≥"}[c] }
+
+func (c cmp) holds(v, limit float64) bool {
+	switch c {
+	case atMost:
+		return v <= limit
+	case under:
+		return v < limit
+	}
+	return v >= limit
+}
+
+// target is one of issue 4's targets: the value of num, or num's median
+// over den's when den is set, compared with limit.
+type target struct {
+	text  string
+	num   measure
+	den   *measure
+	cmp   cmp
+	limit float64
+	unit  string  // of the figure, for the table: "×", "ns", ...
+	ref   *target // shown below it, for reference, not counted
+}
+
+const registry = "impl=registry"
+
+// targets are issue 4's, in its order, on the benchmarks of package bench.
+// "Resolve: 0 allocs" is checked on every Resolve and ResolveSerial result
+// of the registry (see allocFree).
+var targets = []target{
+	{text: "single goroutine ≤ 1.25× the map floor",
+		num: measure{"ResolveSerial/dist=uniform/" + registry, 1, "ns/op"},
+		den: &measure{"ResolveSerial/dist=uniform/impl=map", 1, "ns/op"}, cmp: atMost, limit: 1.25, unit: "×"},
+	{text: "-cpu 2 ≥ 1.8× the throughput of -cpu 1",
+		num: measure{"Resolve/dist=uniform/" + registry, 1, "ns/op"},
+		den: &measure{"Resolve/dist=uniform/" + registry, 2, "ns/op"}, cmp: atLeast, limit: 1.8, unit: "×",
+		ref: &machine},
+	{text: "-cpu 2 ≥ 2.4× faster than the seed",
+		num: measure{"Resolve/dist=uniform/impl=seed-mutex", 2, "ns/op"},
+		den: &measure{"Resolve/dist=uniform/" + registry, 2, "ns/op"}, cmp: atLeast, limit: 2.4, unit: "×"},
+	{text: "Register ≤ 300 ns with 3 candidates per key",
+		num: measure{"Register/cands=3/" + registry, 1, "ns/op"}, cmp: atMost, limit: 300, unit: "ns"},
+	{text: "Register ≤ 2 allocs with 3 candidates per key",
+		num: measure{"Register/cands=3/" + registry, 1, "allocs/op"}, cmp: atMost, limit: 2, unit: "allocs"},
+	{text: "2,000 registrations into one key < 2 ms",
+		num: measure{"RegisterOneKey/cands=2000/" + registry, 1, "ms/2000regs"}, cmp: under, limit: 2, unit: "ms"},
+	{text: "90/10 mix at -cpu 2 ≥ 2× the seed",
+		num: measure{"Mix/read=90/dist=uniform/impl=seed-mutex", 2, "ns/op"},
+		den: &measure{"Mix/read=90/dist=uniform/" + registry, 2, "ns/op"}, cmp: atLeast, limit: 2, unit: "×"},
+	{text: "ListActive at 10,000 domains ≤ 1.3× its cost at 10",
+		num: measure{"ListActive/domains=10000/" + registry, 1, "ns/op"},
+		den: &measure{"ListActive/domains=10/" + registry, 1, "ns/op"}, cmp: atMost, limit: 1.3, unit: "×"},
+	{text: "≤ 400 bytes per candidate",
+		num: measure{"Load/cands=30000/" + registry, 1, "B/cand"}, cmp: atMost, limit: 400, unit: "B"},
+}
+
+// machine is shown below the scaling target: what the machine itself gives
+// a loop of random loads (BenchmarkMachine), in the same run.
+var machine = target{text: "reference: the machine's random loads, -cpu 2 over -cpu 1",
+	num: measure{"Machine/loads=random/impl=machine", 1, "ns/op"},
+	den: &measure{"Machine/loads=random/impl=machine", 2, "ns/op"}, cmp: atLeast, limit: 1.8, unit: "×"}
+
+// run reads the benchmark output in and writes the table to out.
+func run(in io.Reader, out io.Writer) error {
+	set, err := benchdata.Parse(in)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| target | figure | per pass | passes | met? |\n|---|---|---|---|---|\n")
+	met, measured := 0, 0
+	row := func(text, figure, passes, ok, verdict string) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", text, figure, passes, ok, verdict)
+	}
+	if n, worst, ok := allocFree(set); ok {
+		measured++
+		verdict := "not met"
+		if worst == 0 {
+			verdict, met = "**met**", met+1
+		}
+		row("Resolve: 0 allocs", fmt.Sprintf("at most %s allocs/op over %d results", num(worst), n), "—", "—", verdict)
+	} else {
+		row("Resolve: 0 allocs", "not measured", "—", "—", "—")
+	}
+	for _, t := range targets {
+		r, ok := t.evaluate(set)
+		if !ok {
+			row(t.text, "not measured", "—", "—", "—")
+			continue
+		}
+		measured++
+		if r.met {
+			met++
+		}
+		row(t.text, r.figure, r.perPass, r.passes, r.verdict())
+		if t.ref != nil {
+			if rr, ok := t.ref.evaluate(set); ok {
+				row(t.ref.text, rr.figure, rr.perPass, rr.passes, "(reference)")
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n%d of %d targets met by their figures (%d measured). Machine: %s.\n",
+		met, len(targets)+1, measured, set.Machine)
+	_, err = io.WriteString(out, b.String())
+	return err
+}
+
+// allocFree returns how many Resolve and ResolveSerial results of the
+// registry report allocs/op, and the largest value among them.
+func allocFree(set *benchdata.Set) (n int, worst float64, ok bool) {
+	for _, r := range set.Results {
+		if !strings.HasPrefix(r.Name, "Resolve/") && !strings.HasPrefix(r.Name, "ResolveSerial/") {
+			continue
+		}
+		if !strings.HasSuffix(r.Name, "/"+registry) {
+			continue
+		}
+		v, has := r.Values["allocs/op"]
+		if !has {
+			continue
+		}
+		n++
+		worst = max(worst, v)
+	}
+	return n, worst, n > 0
+}
+
+// result is a target evaluated on one run.
+type result struct {
+	figure  string // with the limit
+	perPass string
+	passes  string // "k/n": passes whose own figure meets the target
+	met     bool
+}
+
+func (r result) verdict() string {
+	if r.met {
+		return "**met**"
+	}
+	return "not met"
+}
+
+// evaluate computes t's figure on set; ok is false if a benchmark it needs
+// was not measured.
+func (t target) evaluate(set *benchdata.Set) (result, bool) {
+	nums := set.Runs(t.num.name, t.num.procs, t.num.unit)
+	if len(nums) == 0 {
+		return result{}, false
+	}
+	fig := benchdata.Median(nums)
+	per := nums
+	if t.den != nil {
+		dens := set.Runs(t.den.name, t.den.procs, t.den.unit)
+		if len(dens) == 0 {
+			return result{}, false
+		}
+		fig /= benchdata.Median(dens)
+		per = make([]float64, min(len(nums), len(dens)))
+		for i := range per {
+			per[i] = nums[i] / dens[i]
+		}
+	}
+	var parts []string
+	k := 0
+	for _, v := range per {
+		parts = append(parts, num(v))
+		if t.cmp.holds(v, t.limit) {
+			k++
+		}
+	}
+	return result{
+		figure:  fmt.Sprintf("%s %s (limit %s %s)", num(fig), t.unit, t.cmp, num(t.limit)),
+		perPass: strings.Join(parts, ", "),
+		passes:  fmt.Sprintf("%d/%d", k, len(per)),
+		met:     t.cmp.holds(fig, t.limit),
+	}, true
+}
+
+// num formats v with four significant digits, without trailing zeros.
+func num(v float64) string {
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}

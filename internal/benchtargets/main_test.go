@@ -1,0 +1,94 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// input is two passes of some of package bench's results: the floor met in
+// one pass and missed in the other, Resolve allocating in one result, and
+// no ListActive or Load results.
+const input = `goos: linux
+goarch: amd64
+cpu: Some CPU
+BenchmarkResolve/dist=uniform/impl=registry     1000  30.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolve/dist=uniform/impl=registry-2   1000  16.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolve/dist=uniform/impl=seed-mutex-2 1000  60.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolveSerial/dist=uniform/impl=registry 1000 24.0 ns/op 0 B/op  0 allocs/op
+BenchmarkResolveSerial/dist=uniform/impl=map    1000  20.0 ns/op  0 B/op  0 allocs/op
+BenchmarkRegister/cands=3/impl=registry         1000  900 ns/op   320 B/op  2 allocs/op
+BenchmarkRegisterOneKey/cands=2000/impl=registry  10  1900000 ns/op  1.900 ms/2000regs
+BenchmarkResolve/dist=uniform/impl=registry     1000  34.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolve/dist=uniform/impl=registry-2   1000  20.0 ns/op  0 B/op  1 allocs/op
+BenchmarkResolve/dist=uniform/impl=seed-mutex-2 1000  40.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolveSerial/dist=uniform/impl=registry 1000 26.0 ns/op 0 B/op  0 allocs/op
+BenchmarkResolveSerial/dist=uniform/impl=map    1000  20.0 ns/op  0 B/op  0 allocs/op
+BenchmarkRegister/cands=3/impl=registry         1000  1100 ns/op  320 B/op  2 allocs/op
+BenchmarkRegisterOneKey/cands=2000/impl=registry  10  2100000 ns/op  2.100 ms/2000regs
+`
+
+// rows returns the table's rows by their first cell.
+func rows(t *testing.T, out string) map[string][]string {
+	t.Helper()
+	m := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		m[cells[0]] = cells
+	}
+	return m
+}
+
+func TestRun(t *testing.T) {
+	var b strings.Builder
+	if err := run(strings.NewReader(input), &b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	got := rows(t, out)
+	for _, tc := range []struct {
+		target, figure, perPass, passes, verdict string
+	}{
+		{"Resolve: 0 allocs", "at most 1 allocs/op over 6 results", "—", "—", "not met"},
+		// Medians 25 over 20: 1.25, met; per pass 1.2 and 1.3.
+		{"single goroutine ≤ 1.25× the map floor", "1.25 × (limit ≤ 1.25)", "1.2, 1.3", "1/2", "**met**"},
+		// Medians 32 over 18.
+		{"-cpu 2 ≥ 1.8× the throughput of -cpu 1", "1.778 × (limit ≥ 1.8)", "1.875, 1.7", "1/2", "not met"},
+		{"-cpu 2 ≥ 2.4× faster than the seed", "2.778 × (limit ≥ 2.4)", "3.75, 2", "1/2", "**met**"},
+		{"Register ≤ 300 ns with 3 candidates per key", "1000 ns (limit ≤ 300)", "900, 1100", "0/2", "not met"},
+		{"Register ≤ 2 allocs with 3 candidates per key", "2 allocs (limit ≤ 2)", "2, 2", "2/2", "**met**"},
+		// The median is exactly 2 ms, which is not under 2.
+		{"2,000 registrations into one key < 2 ms", "2 ms (limit < 2)", "1.9, 2.1", "1/2", "not met"},
+		{"90/10 mix at -cpu 2 ≥ 2× the seed", "not measured", "—", "—", "—"},
+		{"ListActive at 10,000 domains ≤ 1.3× its cost at 10", "not measured", "—", "—", "—"},
+		{"≤ 400 bytes per candidate", "not measured", "—", "—", "—"},
+	} {
+		r, ok := got[tc.target]
+		if !ok {
+			t.Errorf("no row for %q in\n%s", tc.target, out)
+			continue
+		}
+		want := []string{tc.target, tc.figure, tc.perPass, tc.passes, tc.verdict}
+		if strings.Join(r, " | ") != strings.Join(want, " | ") {
+			t.Errorf("row %q:\n got %q\nwant %q", tc.target, r, want)
+		}
+	}
+	if _, ok := got["reference: the machine's random loads, -cpu 2 over -cpu 1"]; ok {
+		t.Error("a reference row without BenchmarkMachine results")
+	}
+	if want := "3 of 10 targets met by their figures (7 measured). Machine: linux/amd64, Some CPU."; !strings.Contains(out, want) {
+		t.Errorf("summary missing %q in\n%s", want, out)
+	}
+}
+
+func TestRunRejectsBadInput(t *testing.T) {
+	if err := run(strings.NewReader("BenchmarkX 10 abc ns/op\n"), new(strings.Builder)); err == nil {
+		t.Error("a result with a value that is not a number ran without error")
+	}
+}
