@@ -60,8 +60,11 @@ type Replica struct {
 	st Status     // Healthy computed at Status
 	// synced is true from a successful load until the watch that follows
 	// it fails: the registry then follows etcd.
-	synced   bool
-	advanced chan struct{} // closed and replaced whenever st.Revision grows
+	synced bool
+	// silenceOf is the LastContact whose silence past the stale limit is
+	// already in LastError (see noteSilenceLocked); zero when none.
+	silenceOf time.Time
+	advanced  chan struct{} // closed and replaced whenever st.Revision grows
 }
 
 // item is one key under the prefix, parsed once per written version.
@@ -173,12 +176,16 @@ func (m *Replica) Done() <-chan struct{} { return m.done }
 // Ready returns a channel closed once the first load is applied.
 func (m *Replica) Ready() <-chan struct{} { return m.ready }
 
-// Status returns the mirror's current status.
+// Status returns the mirror's current status. When it reports the mirror
+// unhealthy, LastError says why: a silence past the stale limit is recorded
+// by the first of Status and the watchdog to see it.
 func (m *Replica) Status() Status {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	stale, noted := m.noteSilenceLocked(time.Now())
 	s := m.st
-	s.Healthy = m.synced && time.Since(s.LastContact) <= m.opts.staleAfter
+	s.Healthy = m.synced && !stale
+	m.mu.Unlock()
+	m.logFailure(noted)
 	return s
 }
 
@@ -260,6 +267,11 @@ func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
 		wg.Wait()
 		m.mu.Lock()
 		m.synced = false
+		if err != nil && ctx.Err() == nil {
+			// With synced, so that Status never shows the mirror unhealthy
+			// without its reason; run then records it again and logs it.
+			m.st.LastError, m.st.LastErrorTime = err, time.Now()
+		}
 		m.mu.Unlock()
 	}()
 	wch := m.client.Watch(wctx, m.root, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV())
@@ -303,12 +315,11 @@ func (m *Replica) requestProgress(ctx context.Context) {
 }
 
 // watchdog records a failure once each time etcd has been silent for longer
-// than the stale limit (three progress intervals), until ctx ends. Status
-// computes Healthy by itself; this puts the reason in LastError and the log.
+// than the stale limit (three progress intervals), until ctx ends, so that
+// the reason is in LastError and the log even when nobody calls Status.
 func (m *Replica) watchdog(ctx context.Context) {
 	t := time.NewTicker(m.opts.progressInterval)
 	defer t.Stop()
-	reported := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -316,16 +327,29 @@ func (m *Replica) watchdog(ctx context.Context) {
 		case <-t.C:
 		}
 		m.mu.Lock()
-		silent := time.Since(m.st.LastContact)
+		_, noted := m.noteSilenceLocked(time.Now())
 		m.mu.Unlock()
-		switch {
-		case silent > m.opts.staleAfter && !reported:
-			reported = true
-			m.fail(fmt.Errorf("no answer from etcd for %v; clientv3 keeps reconnecting the watch", silent.Round(time.Millisecond)))
-		case silent <= m.opts.staleAfter:
-			reported = false
-		}
+		m.logFailure(noted)
 	}
+}
+
+// noteSilenceLocked reports whether the mirror follows etcd (synced) and
+// has heard nothing from it for longer than the stale limit at now. The
+// first time it sees the silence after a given contact it records it as the
+// last error and returns that error, for the caller to log once it has
+// released mu, which it holds.
+func (m *Replica) noteSilenceLocked(now time.Time) (stale bool, noted error) {
+	silent := now.Sub(m.st.LastContact)
+	if !m.synced || silent <= m.opts.staleAfter {
+		return false, nil
+	}
+	if m.silenceOf.Equal(m.st.LastContact) {
+		return true, nil
+	}
+	m.silenceOf = m.st.LastContact
+	err := fmt.Errorf("no answer from etcd for %v; clientv3 keeps reconnecting the watch", silent.Round(time.Millisecond))
+	m.st.LastError, m.st.LastErrorTime = err, now
+	return true, err
 }
 
 // handle applies one watch response, revision by revision.
@@ -669,5 +693,13 @@ func (m *Replica) fail(err error) {
 	m.mu.Lock()
 	m.st.LastError, m.st.LastErrorTime = err, time.Now()
 	m.mu.Unlock()
-	m.opts.logger.Warn("etcd mirror: "+err.Error(), slog.String("prefix", m.prefix))
+	m.logFailure(err)
+}
+
+// logFailure logs err, a failure already recorded in the status; nil logs
+// nothing.
+func (m *Replica) logFailure(err error) {
+	if err != nil {
+		m.opts.logger.Warn("etcd mirror: "+err.Error(), slog.String("prefix", m.prefix))
+	}
 }
