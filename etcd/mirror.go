@@ -230,7 +230,7 @@ func (m *Replica) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		m.fail(err)
+		m.logFailure(err) // session recorded it
 		if progressed || errors.Is(err, rpctypes.ErrCompacted) {
 			pause = m.opts.minBackoff // not an outage: load again soon
 		}
@@ -247,7 +247,19 @@ func (m *Replica) run(ctx context.Context) {
 // session loads the prefix, then follows the watch until it fails. It
 // reports whether the watch delivered anything, so that run can tell a
 // working watch that broke from an outage.
+//
+// It records its error as it ends, under the same lock that clears synced, so
+// that Status never shows the mirror unhealthy without its reason; run logs
+// it.
 func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
+	defer func() {
+		m.mu.Lock()
+		m.synced = false
+		if err != nil && ctx.Err() == nil {
+			m.st.LastError, m.st.LastErrorTime = err, time.Now()
+		}
+		m.mu.Unlock()
+	}()
 	rev, err := m.load(ctx)
 	if err != nil {
 		return false, err
@@ -262,17 +274,9 @@ func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
 	// (ErrNoLeader) instead of keeping it silently stale.
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	var wg sync.WaitGroup
-	defer func() {
+	defer func() { // before the deferred record above: the watch's goroutines end first
 		cancel()
 		wg.Wait()
-		m.mu.Lock()
-		m.synced = false
-		if err != nil && ctx.Err() == nil {
-			// With synced, so that Status never shows the mirror unhealthy
-			// without its reason; run then records it again and logs it.
-			m.st.LastError, m.st.LastErrorTime = err, time.Now()
-		}
-		m.mu.Unlock()
 	}()
 	wch := m.client.Watch(wctx, m.root, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV())
 	wg.Go(func() { m.requestProgress(wctx) })
