@@ -130,7 +130,7 @@ func run(in io.Reader, out io.Writer) error {
 		if worst == 0 {
 			verdict, met = "**met**", met+1
 		}
-		row("Resolve: 0 allocs", fmt.Sprintf("at most %s allocs/op over %d results", num(worst), n), "—", "—", verdict)
+		row("Resolve: 0 allocs", fmt.Sprintf("at most %s allocs/op over %d results", format(worst), n), "—", "—", verdict)
 	} else {
 		row("Resolve: 0 allocs", "not measured", "—", "—", "—")
 	}
@@ -215,20 +215,20 @@ func (t target) evaluate(set *benchdata.Set) (result, bool) {
 	var parts []string
 	k := 0
 	for _, v := range per {
-		parts = append(parts, num(v))
+		parts = append(parts, format(v))
 		if t.cmp.holds(v, t.limit) {
 			k++
 		}
 	}
 	return result{
-		figure:  fmt.Sprintf("%s %s (limit %s %s)", num(fig), t.unit, t.cmp, num(t.limit)),
+		figure:  fmt.Sprintf("%s %s (limit %s %s)", format(fig), t.unit, t.cmp, format(t.limit)),
 		perPass: strings.Join(parts, ", "),
 		passes:  fmt.Sprintf("%d/%d", k, len(per)),
 		met:     t.cmp.holds(fig, t.limit),
 	}, true
 }
 
-// num formats v with four significant digits, without trailing zeros.
-func num(v float64) string {
+// format formats v with four significant digits, without trailing zeros.
+func format(v float64) string {
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
