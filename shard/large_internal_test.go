@@ -117,7 +117,7 @@ func TestLargeWidensPastNarrowMax(t *testing.T) {
 // ranks must place an entry exactly where comparing the entries would.
 func TestRankPosAgreesWithPolicy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	values := []int{0, 0, 0, 1, 1, -1, 5, 100, math.MaxInt16, -math.MaxInt16, math.MaxInt16 + 1, math.MinInt16, math.MaxInt64, math.MinInt64}
+	values := []int{0, 0, 0, 1, 1, -1, 5, 100, math.MaxInt16, -math.MaxInt16, math.MaxInt16 + 1, math.MinInt16, math.MaxInt, math.MinInt}
 	seqs := []uint64{1, 2, 1<<32 - 1, 1 << 32, math.MaxUint64}
 	fast := 0
 	for round := range 3000 {

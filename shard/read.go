@@ -1,6 +1,8 @@
 package shard
 
-import "github.com/oneiric-go/oneiric/domain"
+import (
+	"github.com/oneiric-go/oneiric/domain"
+)
 
 // Lookup returns the state of (domain, key), or nil when the key has no
 // candidates. It takes no lock and allocates nothing.
@@ -11,7 +13,7 @@ func (s *Set) Lookup(r Route, key string) *KeyState {
 	if x == nil {
 		return nil
 	}
-	_, ks := x.find(s.keyHash(r, key), Addr{r.Domain, key})
+	_, ks := x.find(s.keyHash(r.Hash, key), Addr{r.Domain, key})
 	return visible(ks, w)
 }
 
@@ -27,7 +29,27 @@ func (s *Set) Winner(r Route, key string) *domain.Entry {
 	if x == nil {
 		return nil
 	}
-	return x.winner(s.keyHash(r, key), Addr{r.Domain, key}, w)
+	return x.winner(s.keyHash(r.Hash, key), Addr{r.Domain, key}, w)
+}
+
+// Resolve is Winner(s.Route(dom), key) in one call: Registry.Resolve's path
+// without options, where the calls to Route and Winner, and the Route passed
+// between them, cost about a tenth of a lookup. It takes no lock and
+// allocates nothing.
+func (s *Set) Resolve(dom, key string) *domain.Entry {
+	var h uint64 // s.domainHash(dom), written out: the compiler does not inline it
+	if s.hash == nil {
+		h = strhash(dom, s.seed)
+	} else {
+		h = s.hash(dom)
+	}
+	w := s.committed.Load() // before the state: see the package doc
+	yield()
+	x := s.shards[h>>s.shift].keys.Load()
+	if x == nil {
+		return nil
+	}
+	return x.winner(s.keyHash(h, key), Addr{dom, key}, w)
 }
 
 // optimisticReads is how many times View reads a domain without a lock

@@ -1,8 +1,8 @@
 package shard
 
 import (
-	"hash/maphash"
 	"math/bits"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -32,8 +32,8 @@ const (
 type Set struct {
 	shards []Shard
 	shift  uint                // 64 - log2(len(shards)): a domain's shard is hash >> shift
-	hash   func(string) uint64 // domain hash replacing the seeded one, for tests; nil: maphash with seed
-	seed   maphash.Seed        // seeds the domain and key hashes, so names cannot be chosen to collide
+	hash   func(string) uint64 // domain hash replacing the seeded one, for tests; nil: strhash with seed
+	seed   uint64              // random; seeds the domain and key hashes, so names cannot be chosen to collide
 	seq    *sequence.Counter   // hands out every entry's sequence number
 
 	limits  domain.Limits // fixed at NewSet
@@ -125,7 +125,7 @@ func WithNotify(f func(Change)) Option { return func(s *Set) { s.notify = f } }
 // with seq.
 func NewSet(n int, seq *sequence.Counter, opts ...Option) *Set {
 	n = RoundShards(n)
-	s := &Set{shards: make([]Shard, n), shift: uint(64 - bits.TrailingZeros(uint(n))), seed: maphash.MakeSeed(), seq: seq}
+	s := &Set{shards: make([]Shard, n), shift: uint(64 - bits.TrailingZeros(uint(n))), seed: rand.Uint64(), seq: seq}
 	for _, o := range opts {
 		o(s)
 	}
@@ -155,23 +155,27 @@ type Route struct {
 }
 
 // Route hashes domain once and returns its shard. The hash is seeded per
-// Set (maphash), so a domain's shard differs from one Set to the next, and
-// tenants cannot choose domain names that crowd one shard.
+// Set, so a domain's shard differs from one Set to the next, and tenants
+// cannot choose domain names that crowd one shard.
 func (s *Set) Route(domain string) Route {
-	var h uint64
-	if s.hash == nil {
-		h = maphash.String(s.seed, domain) // a direct call: Route is on Resolve's path
-	} else {
-		h = s.hash(domain)
-	}
+	h := s.domainHash(domain)
 	return Route{Domain: domain, Hash: h, Index: int(h >> s.shift)}
 }
 
-// keyHash is the hash of (r.Domain, key) in a shard's key index: the
-// domain's hash (already computed by Route) mixed with a seeded hash of the
-// key. maphash uses the CPU's AES instructions where it can, which makes it
-// the cheapest string hash on Resolve's path. The shard's domains share the
-// top bits of their hash, which the index does not use.
-func (s *Set) keyHash(r Route, key string) uint64 {
-	return maphash.String(s.seed, key) ^ r.Hash*0x9e3779b97f4a7c15
+// domainHash is the hash of a domain's name: seeded [strhash], or the hash
+// [WithHash] gave.
+func (s *Set) domainHash(domain string) uint64 {
+	if s.hash == nil {
+		return strhash(domain, s.seed)
+	}
+	return s.hash(domain)
+}
+
+// keyHash is the hash of a key of the domain whose hash is dh, in a shard's
+// key index: the key's name hashed with the Set's seed mixed with dh, so
+// that one key name hashes differently in every domain. strhash is the
+// runtime's AES-based hash where the CPU has it, the cheapest string hash
+// on Resolve's path.
+func (s *Set) keyHash(dh uint64, key string) uint64 {
+	return strhash(key, s.seed^dh)
 }

@@ -371,3 +371,24 @@ func TestBatchCreatesSeveralKeysOfANewDomain(t *testing.T) {
 	assert.Same(t, res.Added[2], s.Lookup(r, "cache").Winner())
 	assert.Same(t, res.Added[1], s.Lookup(r, "queue").Winner())
 }
+
+// TestResolveIsWinner checks Set.Resolve, Registry.Resolve's one-call path,
+// against Winner(Route(domain), key), for keys present and absent, with the
+// seeded hash and with one given by WithHash.
+func TestResolveIsWinner(t *testing.T) {
+	for _, opts := range [][]shard.Option{nil, {shard.WithHash(func(string) uint64 { return 1 << 60 })}} {
+		s := shard.NewSet(8, new(sequence.Counter), opts...)
+		for i := range 40 {
+			d, k := fmt.Sprintf("d%d", i%4), fmt.Sprintf("k%d", i)
+			_, _, err := s.Register(s.Route(d), draft(t, d, k, "p", i))
+			assert.NoError(t, err)
+		}
+		for i := range 50 {
+			d, k := fmt.Sprintf("d%d", i%4), fmt.Sprintf("k%d", i)
+			want := s.Winner(s.Route(d), k)
+			assert.Same(t, want, s.Resolve(d, k), "%s/%s", d, k)
+			assert.Equal(t, i < 40, want != nil, "%s/%s", d, k)
+		}
+		assert.Nil(t, s.Resolve("absent", "k0"))
+	}
+}

@@ -631,7 +631,7 @@ func (k keyRef) load() *KeyState {
 func (s *Set) keyLocked(r Route, key string) (*table, keyRef) {
 	sh := &s.shards[r.Index]
 	if x := sh.keys.Load(); x != nil {
-		if b, ks := x.find(s.keyHash(r, key), Addr{r.Domain, key}); b != nil {
+		if b, ks := x.find(s.keyHash(r.Hash, key), Addr{r.Domain, key}); b != nil {
 			return ks.t, keyRef{b, b.sl.Load()}
 		}
 	}
@@ -666,7 +666,7 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 	case k.b != nil && ks != nil:
 		k.b.publish(ks, s.committed.Load())
 	case k.b == nil && ks != nil:
-		sl := &slot{hash: s.keyHash(r, key), addr: Addr{r.Domain, key}}
+		sl := &slot{hash: s.keyHash(r.Hash, key), addr: Addr{r.Domain, key}}
 		x := sh.keys.Load()
 		if y := x.put(sl, ks, s.committed.Load()); y != x {
 			sh.keys.Store(y)
