@@ -9,7 +9,7 @@ STRESSFLAGS ?=
 COVERPROFILE ?= out/cover.out
 
 .DEFAULT_GOAL := test
-.PHONY: test race test-long bench profile fuzz lint cover stress demo
+.PHONY: test test-wasm race test-long bench profile fuzz lint cover stress demo
 
 ## test: every test, with the race detector; then the linearizability proof in
 ## full (200 histories a check; under -race it records 10) without it, and
@@ -19,6 +19,11 @@ test:
 	$(GO) test -race $(TESTFLAGS) ./...
 	$(GO) test -count=1 -run 'Linearizable' $(TESTFLAGS) ./registry
 	$(GO) test -count=1 -tags regtest -cpu 1,2 -run 'Catches|LockOrder' $(TESTFLAGS) ./registry ./shard
+
+## test-wasm: package shard's tests on js/wasm under Node.js, where the
+## runtime's string hash has 32 bits and a uintptr 64 (shard/hash.go)
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" $(TESTFLAGS) ./shard
 
 ## race: the same as test
 race: test

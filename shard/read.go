@@ -1,8 +1,6 @@
 package shard
 
-import (
-	"github.com/oneiric-go/oneiric/domain"
-)
+import "github.com/oneiric-go/oneiric/domain"
 
 // Lookup returns the state of (domain, key), or nil when the key has no
 // candidates. It takes no lock and allocates nothing.

@@ -155,7 +155,7 @@ type Route struct {
 }
 
 // Route hashes domain once and returns its shard. The hash is seeded per
-// Set, so a domain's shard differs from one Set to the next, and tenants
+// Set, so a domain's shard is chosen independently in each Set, and tenants
 // cannot choose domain names that crowd one shard.
 func (s *Set) Route(domain string) Route {
 	h := s.domainHash(domain)
@@ -173,9 +173,10 @@ func (s *Set) domainHash(domain string) uint64 {
 
 // keyHash is the hash of a key of the domain whose hash is dh, in a shard's
 // key index: the key's name hashed with the Set's seed mixed with dh, so
-// that one key name hashes differently in every domain. strhash is the
-// runtime's AES-based hash where the CPU has it, the cheapest string hash
-// on Resolve's path.
+// that one key name hashes independently in each domain (unless a [WithHash]
+// hook gives two domains one hash). strhash is the runtime's hash, AES-based
+// where the CPU has AES instructions: the cheapest string hash on Resolve's
+// path.
 func (s *Set) keyHash(dh uint64, key string) uint64 {
 	return strhash(key, s.seed^dh)
 }
