@@ -13,10 +13,10 @@
 // the lock, only when a key appears (a never-used bucket is filled) or
 // disappears (its bucket is emptied of its state and marked a tombstone),
 // and replace it by a copy when it fills or empties. Lookup probes the index
-// and checks the key against the bucket's copy of it; Winner (Resolve) then
-// reads the bucket's winner, retrying only while a writer of that very key
-// is between its two stores, and never loads the state unless the key's
-// state belongs to a batch. Neither takes a lock or allocates. Writers find
+// and checks the key against the bucket's copy of it; Winner and Resolve then
+// read the bucket's winner, retrying only while a writer of that very key
+// is between its two stores, and never load the state unless the key's
+// state belongs to a batch. None of the three takes a lock or allocates. Writers find
 // a key the same way, under the lock; the state names the key's table. Each key
 // also has a stable slot, which the domain's listing holds and which finds
 // the key's current bucket across index rebuilds.
