@@ -79,11 +79,40 @@ func TestRun(t *testing.T) {
 			t.Errorf("row %q:\n got %q\nwant %q", tc.target, r, want)
 		}
 	}
-	if _, ok := got["reference: the machine's random loads, -cpu 2 over -cpu 1"]; ok {
-		t.Error("a reference row without BenchmarkMachine results")
+	for _, ref := range []string{"reference: the machine's random loads, -cpu 2 over -cpu 1",
+		"reference: one cache miss into 96 MiB over ListActive at 10 domains"} {
+		if _, ok := got[ref]; ok {
+			t.Errorf("a reference row without its results: %q", ref)
+		}
 	}
 	if want := "3 of 10 targets met by their figures (7 measured). Machine: linux/amd64, Some CPU."; !strings.Contains(out, want) {
 		t.Errorf("summary missing %q in\n%s", want, out)
+	}
+}
+
+// TestRunChaseReference checks the reference row below the ListActive
+// target: BenchmarkChase's median over ListActive's at 10 domains.
+func TestRunChaseReference(t *testing.T) {
+	const in = `BenchmarkListActive/domains=10/impl=registry     1000  100 ns/op  80 B/op  1 allocs/op
+BenchmarkListActive/domains=10000/impl=registry  1000  500 ns/op  80 B/op  1 allocs/op
+BenchmarkChase/bytes=96MiB/impl=machine          1000  200 ns/op   0 B/op  0 allocs/op
+BenchmarkListActive/domains=10/impl=registry     1000  120 ns/op  80 B/op  1 allocs/op
+BenchmarkListActive/domains=10000/impl=registry  1000  400 ns/op  80 B/op  1 allocs/op
+BenchmarkChase/bytes=96MiB/impl=machine          1000   24 ns/op   0 B/op  0 allocs/op
+`
+	var b strings.Builder
+	if err := run(strings.NewReader(in), &b); err != nil {
+		t.Fatal(err)
+	}
+	got := rows(t, b.String())
+	// Medians 450 over 110, and 112 over 110; per pass 5, 3.333 and 2, 0.2.
+	for _, want := range [][]string{
+		{"ListActive at 10,000 domains ≤ 1.3× its cost at 10", "4.091 × (limit ≤ 1.3)", "5, 3.333", "0/2", "not met"},
+		{"reference: one cache miss into 96 MiB over ListActive at 10 domains", "1.018 × (limit ≤ 0.3)", "2, 0.2", "1/2", "(reference)"},
+	} {
+		if r := got[want[0]]; strings.Join(r, " | ") != strings.Join(want, " | ") {
+			t.Errorf("row %q:\n got %q\nwant %q", want[0], r, want)
+		}
 	}
 }
 
