@@ -61,12 +61,8 @@ const optimisticReads = 4
 // fail; readers never wait for writers of other domains.
 func (s *Set) View(r Route) *View {
 	sh := &s.shards[r.Index]
-	dm := sh.domains.Load()
-	if dm == nil {
-		return nil
-	}
-	t, ok := dm.Get(r.Hash, r.Domain)
-	if !ok {
+	t := sh.domains.Load().get(r.Hash, r.Domain)
+	if t == nil {
 		return nil
 	}
 	for range optimisticReads {
@@ -87,7 +83,7 @@ func (s *Set) View(r Route) *View {
 	}
 	s.lock(r.Index) // lock order 2
 	defer s.unlock(r.Index)
-	t, _ = sh.tableLocked(r)
+	t = sh.tableLocked(r)
 	if t == nil {
 		return nil
 	}

@@ -61,9 +61,10 @@ type Shard struct {
 	// changed, or replaced by a larger copy, under mu when a key appears or
 	// disappears (see [index]).
 	keys atomic.Pointer[index]
-	// domains maps each domain that has keys to its table. Loaded without a
-	// lock; replaced under mu when a domain appears or disappears.
-	domains atomic.Pointer[trie.Map[string, *table]]
+	// domains indexes the table of each domain that has keys. Loaded and
+	// probed without a lock; changed, or replaced by a new copy, under mu
+	// when a domain appears or disappears (see [domainIndex]).
+	domains atomic.Pointer[domainIndex]
 	// sel holds the selections of this shard's domains: domain → key →
 	// provider. Guarded by mu.
 	sel map[string]map[string]string
@@ -93,6 +94,10 @@ type table struct {
 	// Any reader stores it, without a lock; it is current while its
 	// version equals version, as every change of the domain moves that.
 	view atomic.Pointer[View]
+	// name and hash are the domain's, for its shard's domain index; set at
+	// creation.
+	name string
+	hash uint64
 }
 
 // slot is the stable identity of one key, for writers and for listings:

@@ -527,7 +527,7 @@ func (s *Set) viewsLocked(routes []Route) map[string]*View {
 		return out
 	}
 	for _, r := range routes {
-		if t, _ := s.shards[r.Index].tableLocked(r); t != nil {
+		if t := s.shards[r.Index].tableLocked(r); t != nil {
 			if v := t.viewLocked(w); v != nil {
 				out[r.Domain] = v
 			}
@@ -540,13 +540,11 @@ func (s *Set) viewsLocked(routes []Route) map[string]*View {
 // shardViewsLocked adds the View of every domain of shard i to out. The
 // caller holds shard i's lock and loaded the committed epoch w.
 func (s *Set) shardViewsLocked(i int, w uint64, out map[string]*View) {
-	if dm := s.shards[i].domains.Load(); dm != nil {
-		for name, t := range dm.All() {
-			if v := t.viewLocked(w); v != nil {
-				out[name] = v
-			}
+	s.shards[i].domains.Load().tables(func(t *table) {
+		if v := t.viewLocked(w); v != nil {
+			out[t.name] = v
 		}
-	}
+	})
 }
 
 // batchLock stands for the batch mutex in lock-order checks: it comes before
@@ -595,15 +593,10 @@ func (s *Set) unlockBatch() {
 	lockOrderRelease(s, batchLock)
 }
 
-// tableLocked returns the routed domain's table, nil if it has none, and the
-// shard's domain index. The caller holds sh.mu.
-func (sh *Shard) tableLocked(r Route) (*table, trie.Map[string, *table]) {
-	var dm trie.Map[string, *table]
-	if p := sh.domains.Load(); p != nil {
-		dm = *p
-	}
-	t, _ := dm.Get(r.Hash, r.Domain)
-	return t, dm
+// tableLocked returns the routed domain's table, nil if it has none. The
+// caller holds sh.mu.
+func (sh *Shard) tableLocked(r Route) *table {
+	return sh.domains.Load().get(r.Hash, r.Domain)
 }
 
 // keyRef is where a writer found a key: its bucket in the shard's current
@@ -635,8 +628,7 @@ func (s *Set) keyLocked(r Route, key string) (*table, keyRef) {
 			return ks.t, keyRef{b, b.sl.Load()}
 		}
 	}
-	t, _ := sh.tableLocked(r)
-	return t, keyRef{}
+	return sh.tableLocked(r), keyRef{}
 }
 
 // installLocked makes ks, which is not yet published, the state of
@@ -650,11 +642,9 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 		if ks == nil {
 			return
 		}
-		t = &table{} // its domain was reserved by the caller (reserveDomains)
+		t = &table{name: r.Domain, hash: r.Hash} // its domain was reserved by the caller (reserveDomains)
 		t.keys.Store(&trie.Map[string, *slot]{})
-		_, dm := sh.tableLocked(r)
-		dm = dm.Set(r.Hash, r.Domain, t)
-		sh.domains.Store(&dm)
+		sh.addDomainLocked(t)
 	}
 	t.version.Add(1) // odd: readers of several keys retry
 	defer t.version.Add(1)
@@ -681,9 +671,7 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 		km := t.keys.Load().Delete(trie.Hash(key), key)
 		t.keys.Store(&km)
 		if km.Len() == 0 {
-			_, dm := sh.tableLocked(r)
-			dm = dm.Delete(r.Hash, r.Domain)
-			sh.domains.Store(&dm)
+			sh.removeDomainLocked(t)
 			s.domainN.Add(-1)
 		}
 	}
