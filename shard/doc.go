@@ -21,8 +21,10 @@
 // also has a stable slot, which the domain's listing holds and which finds
 // the key's current bucket across index rebuilds.
 //
-// A read of a whole domain ([Set.View]) must see one version of all its keys.
-// Each domain's table has a sequence lock: a writer makes its version odd
+// A read of a whole domain ([Set.View]) finds the domain's table in the
+// shard's domain index, an open-addressing table kept by the same rules as
+// the key index (filled in place, tombstones, copies), and must see one
+// version of all its keys. Each domain's table has a sequence lock: a writer makes its version odd
 // before it changes any of the domain's keys and even after. A reader that
 // finds the same even version before and after collecting the states saw one
 // version; otherwise it tries again, and after a few failed attempts (only a
