@@ -16,19 +16,20 @@
 // and checks the key against the bucket's copy of it; Winner and Resolve then
 // read the bucket's winner, retrying only while a writer of that very key
 // is between its two stores, and never load the state unless the key's
-// state belongs to a batch. None of the three takes a lock or allocates. Writers find
-// a key the same way, under the lock; the state names the key's table. Each key
-// also has a stable slot, which the domain's listing holds and which finds
-// the key's current bucket across index rebuilds.
+// state belongs to a batch. None of the three takes a lock or allocates.
+// Writers find a key the same way, under the lock; the state names the key's
+// table. Each key also has a stable slot, which the domain's listing holds
+// and which finds the key's current bucket across index rebuilds.
 //
 // A read of a whole domain ([Set.View]) finds the domain's table in the
-// shard's domain index, an open-addressing table kept by the same rules as
-// the key index (filled in place, tombstones, copies), and must see one
-// version of all its keys. Each domain's table has a sequence lock: a writer makes its version odd
-// before it changes any of the domain's keys and even after. A reader that
-// finds the same even version before and after collecting the states saw one
-// version; otherwise it tries again, and after a few failed attempts (only a
-// writer of that very domain can make it fail) it reads under the shard lock.
+// shard's domain index, an open-addressing table kept by the key index's
+// scheme (slots filled in place, tombstones, copies when it fills or
+// empties), and must see one version of all its keys. Each domain's table
+// has a sequence lock: a writer makes its version odd before it changes any
+// of the domain's keys and even after. A reader that finds the same even
+// version before and after collecting the states saw one version; otherwise
+// it tries again, and after a few failed attempts (only a writer of that
+// very domain can make it fail) it reads under the shard lock.
 // The View a reader builds is cached in the table with the version it shows
 // (unless one of its states belonged to an uncommitted batch, see below), so
 // that until the next write of the domain, readers reuse it without touching

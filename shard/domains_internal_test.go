@@ -3,6 +3,7 @@ package shard
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,23 +18,16 @@ func domainTable(i int) *table {
 	return &table{name: fmt.Sprintf("domain-%d", i), hash: uint64(i%5) * 0x9e3779b97f4a7c15}
 }
 
-// TestDomainIndexMatchesMap adds and removes domains at random and checks
-// the index against a map after every step: lookups of every name, the
-// live tables it lists, its load and its size.
+// TestDomainIndexMatchesMap adds and removes domains at random, then removes
+// them all, and checks the index against a map after every step: lookups of
+// every name, the live tables it lists, its load and its size.
 func TestDomainIndexMatchesMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	var sh Shard
 	model := map[int]*table{}
-	for step := range 5000 {
-		i := rng.IntN(40)
-		if tb, ok := model[i]; ok && rng.IntN(2) == 0 {
-			sh.removeDomainLocked(tb)
-			delete(model, i)
-		} else if !ok {
-			tb := domainTable(i)
-			sh.addDomainLocked(tb)
-			model[i] = tb
-		}
+	shrank := 0
+	check := func(step int) {
+		t.Helper()
 		x := sh.domains.Load()
 		require.Equal(t, len(model), x.live, "step %d: live count", step)
 		require.LessOrEqual(t, 2*x.used, len(x.slots), "step %d: load above one half", step)
@@ -53,12 +47,40 @@ func TestDomainIndexMatchesMap(t *testing.T) {
 			}
 		}
 	}
+	remove := func(i int) {
+		before := len(sh.domains.Load().slots)
+		sh.removeDomainLocked(model[i])
+		delete(model, i)
+		if len(sh.domains.Load().slots) < before {
+			shrank++
+		}
+	}
+	for step := range 5000 {
+		i := rng.IntN(40)
+		if _, ok := model[i]; ok && rng.IntN(2) == 0 {
+			remove(i)
+		} else if !ok {
+			model[i] = domainTable(i)
+			sh.addDomainLocked(model[i])
+		}
+		check(step)
+	}
+	for i := range 40 {
+		if _, ok := model[i]; ok {
+			remove(i)
+			check(5000 + i)
+		}
+	}
+	x := sh.domains.Load()
+	require.Zero(t, x.live)
+	require.Len(t, x.slots, minDomainSlots, "an emptied index shrinks to the least size")
+	require.Positive(t, shrank, "no removal shrank the index")
 	var empty *domainIndex
 	require.Nil(t, empty.get(0, "domain-0"), "a shard without domains finds none")
 }
 
 // TestDomainIndexConcurrentReaders churns domains in a shard's index
-// (removed slots, rebuilds as it grows and shrinks) under the shard's mutex,
+// (removed slots, copies as it grows and shrinks) under the shard's mutex,
 // while readers, without it, look up domains that stay: they must always
 // find their tables.
 func TestDomainIndexConcurrentReaders(t *testing.T) {
@@ -91,34 +113,49 @@ func TestDomainIndexConcurrentReaders(t *testing.T) {
 			}
 		})
 	}
-	// Phases of mostly adding and mostly removing, so that the index grows
-	// past 500 domains and shrinks back below 30, again and again.
+	for lookups.Load() == 0 {
+		runtime.Gosched() // the readers are probing before the churn starts
+	}
+	// Rounds of adding 600 domains, then removing them all but a few, so
+	// that the index grows to 2,048 slots or more and shrinks back to 128 or
+	// fewer.
 	rng := rand.New(rand.NewPCG(9, 10))
-	grew, shrank := 0, 0
-	for step := range 20000 {
-		adding := step/1000%2 == 0
-		sh.mu.Lock()
-		before := len(sh.domains.Load().slots)
-		i := kept + rng.IntN(600)
-		if tb, ok := live[i]; ok && (!adding || rng.IntN(8) == 0) {
+	grew, shrank, most := 0, 0, 0
+	for range 10 {
+		for _, i := range rng.Perm(600) {
+			if _, ok := live[kept+i]; ok {
+				continue
+			}
+			sh.mu.Lock()
+			before := len(sh.domains.Load().slots)
+			live[kept+i] = domainTable(kept + i)
+			sh.addDomainLocked(live[kept+i])
+			if n := len(sh.domains.Load().slots); n > before {
+				grew++
+				most = max(most, n)
+			}
+			sh.mu.Unlock()
+		}
+		for _, i := range rng.Perm(600)[:595] {
+			tb, ok := live[kept+i]
+			if !ok {
+				continue
+			}
+			sh.mu.Lock()
+			before := len(sh.domains.Load().slots)
 			sh.removeDomainLocked(tb)
-			delete(live, i)
-		} else if !ok && (adding || rng.IntN(8) == 0) {
-			live[i] = domainTable(i)
-			sh.addDomainLocked(live[i])
+			delete(live, kept+i)
+			if len(sh.domains.Load().slots) < before {
+				shrank++
+			}
+			sh.mu.Unlock()
 		}
-		switch after := len(sh.domains.Load().slots); {
-		case after > before:
-			grew++
-		case after < before:
-			shrank++
-		}
-		sh.mu.Unlock()
+		require.LessOrEqual(t, len(sh.domains.Load().slots), 128, "the index did not shrink back")
 	}
 	stop.Store(true)
 	wg.Wait()
-	require.Positive(t, lookups.Load())
 	require.Positive(t, grew, "the index never grew")
-	require.Positive(t, shrank, "the index never shrank")
+	require.GreaterOrEqual(t, most, 2048, "the index never grew to 2,048 slots")
+	require.Positive(t, shrank, "no removal shrank the index")
 	require.Zero(t, misses.Load(), "lookups of present domains that did not find their table")
 }
