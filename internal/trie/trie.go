@@ -4,14 +4,16 @@
 // read by any number of goroutines without a lock while a writer builds the
 // next version.
 //
+// It holds a domain's keys for listings (package shard), which only set,
+// delete, count and range over them: a key is looked up through the shard's
+// key index instead, so the Map has no lookup by key.
+//
 // Invariants: a Map and its nodes are never modified after they are built;
 // an update copies the path from the root to the changed leaf (at most 13
-// nodes of at most 32 slots). Lookups allocate nothing.
+// nodes of at most 32 slots).
 //
-// Keys are hashed by the caller (see [Hash]) so that a hash computed once can
-// route a shard and index its trie, and so that composite keys (a struct of
-// two strings) need no concatenation. Each level consumes 5 bits of the hash,
-// lowest first; keys whose 64 bits collide share a collision node.
+// Keys are hashed by the caller (see [Hash]). Each level consumes 5 bits of
+// the hash, lowest first; keys whose 64 bits collide share a collision node.
 package trie
 
 import (
@@ -55,36 +57,6 @@ type slot[K comparable, V any] struct {
 
 // Len returns the number of keys in m.
 func (m Map[K, V]) Len() int { return m.size }
-
-// Get returns the value stored under key, whose hash is h.
-func (m Map[K, V]) Get(h uint64, key K) (V, bool) {
-	slots, bm := m.root, m.bitmap
-	for shift := uint(0); slots != nil; shift += levelBits {
-		if shift >= maxShift {
-			for i := range slots {
-				if slots[i].key == key {
-					return slots[i].val, true
-				}
-			}
-			break
-		}
-		bit := uint32(1) << ((h >> shift) & levelMask)
-		if bm&bit == 0 {
-			break
-		}
-		s := &slots[bits.OnesCount32(bm&(bit-1))]
-		if s.sub != nil {
-			slots, bm = s.sub, s.subMap
-			continue
-		}
-		if s.hash == h && s.key == key {
-			return s.val, true
-		}
-		break
-	}
-	var zero V
-	return zero, false
-}
 
 // Set returns a Map with key (hash h) bound to v.
 func (m Map[K, V]) Set(h uint64, key K, v V) Map[K, V] {
