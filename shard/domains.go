@@ -91,18 +91,24 @@ func newDomainIndex(n int, old *domainIndex) *domainIndex {
 		size *= 2
 	}
 	x := &domainIndex{mask: uint64(size - 1), slots: make([]domainSlot, size)}
-	old.tables(x.fill)
+	if old != nil {
+		for i := range old.slots {
+			if t := old.slots[i].t.Load(); t != nil && t != domainTomb {
+				x.fill(old.slots[i].hash, t)
+			}
+		}
+	}
 	return x
 }
 
-// fill puts t into the first empty slot of its probe sequence. The index
-// must have an empty slot; the caller holds the shard's mu, or x is not yet
-// published.
-func (x *domainIndex) fill(t *table) {
-	for i := t.hash & x.mask; ; i = (i + 1) & x.mask {
+// fill puts t, the table of the domain whose hash is h, into the first
+// empty slot of h's probe sequence. The index must have an empty slot; the
+// caller holds the shard's mu, or x is not yet published.
+func (x *domainIndex) fill(h uint64, t *table) {
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		s := &x.slots[i]
 		if s.t.Load() == nil {
-			s.hash = t.hash
+			s.hash = h
 			s.t.Store(t)
 			x.used++
 			x.live++
@@ -111,9 +117,9 @@ func (x *domainIndex) fill(t *table) {
 	}
 }
 
-// addDomainLocked makes t, a new table, its domain's table in sh. The caller
-// holds sh.mu and found no table for the domain.
-func (sh *Shard) addDomainLocked(t *table) {
+// addDomainLocked makes t, a new table, the table in sh of its domain, whose
+// hash is h. The caller holds sh.mu and found no table for the domain.
+func (sh *Shard) addDomainLocked(h uint64, t *table) {
 	x := sh.domains.Load()
 	if x == nil || 2*(x.used+1) > len(x.slots) {
 		n := 1
@@ -121,21 +127,21 @@ func (sh *Shard) addDomainLocked(t *table) {
 			n += x.live
 		}
 		x = newDomainIndex(n, x)
-		x.fill(t)
+		x.fill(h, t)
 		sh.domains.Store(x)
 		return
 	}
-	x.fill(t)
+	x.fill(h, t)
 }
 
 // removeDomainLocked removes t, the table of a domain left without keys,
-// from sh. The caller holds sh.mu.
-func (sh *Shard) removeDomainLocked(t *table) {
+// whose hash is h, from sh. The caller holds sh.mu.
+func (sh *Shard) removeDomainLocked(h uint64, t *table) {
 	x := sh.domains.Load()
 	if x == nil {
 		return // no domains: nothing to remove (callers remove only what they found)
 	}
-	for i := t.hash & x.mask; ; i = (i + 1) & x.mask {
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		s := &x.slots[i]
 		cur := s.t.Load()
 		if cur == nil {

@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// domainTable returns the table of test domain i. Its hash puts every
-// domain on one of five probe starts, so that probe sequences cross many
-// filled and removed slots.
-func domainTable(i int) *table {
-	return &table{name: fmt.Sprintf("domain-%d", i), hash: uint64(i%5) * 0x9e3779b97f4a7c15}
-}
+// domainTable returns a new table of test domain i.
+func domainTable(i int) *table { return &table{name: fmt.Sprintf("domain-%d", i)} }
+
+// domainHash is the hash of test domain i. It puts every domain on one of
+// five probe starts, so that probe sequences cross many filled and removed
+// slots.
+func domainHash(i int) uint64 { return uint64(i%5) * 0x9e3779b97f4a7c15 }
 
 // TestDomainIndexMatchesMap adds and removes domains at random, then removes
 // them all, and checks the index against a map after every step: lookups of
@@ -37,8 +38,7 @@ func TestDomainIndexMatchesMap(t *testing.T) {
 		x.tables(func(tb *table) { listed[tb] = true })
 		require.Len(t, listed, len(model), "step %d: tables listed", step)
 		for j := range 40 {
-			probe := domainTable(j)
-			got := x.get(probe.hash, probe.name)
+			got := x.get(domainHash(j), domainTable(j).name)
 			if tb := model[j]; tb != nil {
 				require.Same(t, tb, got, "step %d: domain %d", step, j)
 				require.True(t, listed[tb], "step %d: domain %d not listed", step, j)
@@ -49,7 +49,7 @@ func TestDomainIndexMatchesMap(t *testing.T) {
 	}
 	remove := func(i int) {
 		before := len(sh.domains.Load().slots)
-		sh.removeDomainLocked(model[i])
+		sh.removeDomainLocked(domainHash(i), model[i])
 		delete(model, i)
 		if len(sh.domains.Load().slots) < before {
 			shrank++
@@ -61,7 +61,7 @@ func TestDomainIndexMatchesMap(t *testing.T) {
 			remove(i)
 		} else if !ok {
 			model[i] = domainTable(i)
-			sh.addDomainLocked(model[i])
+			sh.addDomainLocked(domainHash(i), model[i])
 		}
 		check(step)
 	}
@@ -91,12 +91,12 @@ func TestDomainIndexConcurrentReaders(t *testing.T) {
 	live := map[int]*table{}
 	for i := kept; i < kept+30; i++ {
 		live[i] = domainTable(i)
-		sh.addDomainLocked(live[i])
+		sh.addDomainLocked(domainHash(i), live[i])
 	}
 	keptTables := make([]*table, kept)
 	for i := range kept {
 		keptTables[i] = domainTable(i)
-		sh.addDomainLocked(keptTables[i])
+		sh.addDomainLocked(domainHash(i), keptTables[i])
 	}
 
 	var stop atomic.Bool
@@ -105,8 +105,9 @@ func TestDomainIndexConcurrentReaders(t *testing.T) {
 	for r := range 2 {
 		wg.Go(func() {
 			for n := 0; !stop.Load(); n++ {
-				want := keptTables[(n+r)%kept]
-				if sh.domains.Load().get(want.hash, want.name) != want {
+				i := (n + r) % kept
+				want := keptTables[i]
+				if sh.domains.Load().get(domainHash(i), want.name) != want {
 					misses.Add(1)
 				}
 				lookups.Add(1)
@@ -132,7 +133,7 @@ func TestDomainIndexConcurrentReaders(t *testing.T) {
 			sh.mu.Lock()
 			before := len(sh.domains.Load().slots)
 			live[kept+i] = domainTable(kept + i)
-			sh.addDomainLocked(live[kept+i])
+			sh.addDomainLocked(domainHash(kept+i), live[kept+i])
 			if n := len(sh.domains.Load().slots); n > before {
 				grew++
 				most = max(most, n)
@@ -146,7 +147,7 @@ func TestDomainIndexConcurrentReaders(t *testing.T) {
 			}
 			sh.mu.Lock()
 			before := len(sh.domains.Load().slots)
-			sh.removeDomainLocked(tb)
+			sh.removeDomainLocked(domainHash(kept+i), tb)
 			delete(live, kept+i)
 			if len(sh.domains.Load().slots) < before {
 				shrank++

@@ -94,10 +94,9 @@ type table struct {
 	// Any reader stores it, without a lock; it is current while its
 	// version equals version, as every change of the domain moves that.
 	view atomic.Pointer[View]
-	// name and hash are the domain's, for its shard's domain index; set at
-	// creation.
+	// name is the domain's, for its shard's domain index and listings; set
+	// at creation.
 	name string
-	hash uint64
 }
 
 // slot is the stable identity of one key, for writers and for listings:

@@ -642,9 +642,9 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 		if ks == nil {
 			return
 		}
-		t = &table{name: r.Domain, hash: r.Hash} // its domain was reserved by the caller (reserveDomains)
+		t = &table{name: r.Domain} // its domain was reserved by the caller (reserveDomains)
 		t.keys.Store(&trie.Map[string, *slot]{})
-		sh.addDomainLocked(t)
+		sh.addDomainLocked(r.Hash, t)
 	}
 	t.version.Add(1) // odd: readers of several keys retry
 	defer t.version.Add(1)
@@ -671,7 +671,7 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 		km := t.keys.Load().Delete(trie.Hash(key), key)
 		t.keys.Store(&km)
 		if km.Len() == 0 {
-			sh.removeDomainLocked(t)
+			sh.removeDomainLocked(r.Hash, t)
 			s.domainN.Add(-1)
 		}
 	}
