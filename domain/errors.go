@@ -38,6 +38,8 @@ type LimitError struct {
 	Domain, Key string // where it was hit ("" when not applicable)
 }
 
+// Error names the limit, its maximum and where it was hit, as in
+// `limit exceeded: at most 3 candidates per key in "adapter"/"cache"`.
 func (e *LimitError) Error() string {
 	where := ""
 	switch {

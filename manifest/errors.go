@@ -41,6 +41,8 @@ type Error struct {
 	Err   error
 }
 
+// Error gives the position, the entry at fault and the cause, in the form
+// file:line:column: entry: cause, leaving out the parts that are not known.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
