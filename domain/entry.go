@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // Entry is a registered candidate as the registry stores it. It is immutable:
@@ -98,11 +99,19 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 
 // SameAs reports whether e and o were registered from equal candidates: the
 // same address, provider, owner, effective priority, stack level, source,
-// capabilities, factory and metadata. Factories are compared with == when
-// their type is comparable and by code pointer when they are funcs; metadata
-// is compared deeply (a func inside metadata never compares equal). Sequence
-// numbers and registration times are not compared.
+// capabilities, factory and metadata. A nil o is never the same.
+//
+// Factories are compared with == when their type is comparable. Two func
+// factories are the same only when they are one func value: the same
+// top-level function or function literal that captures nothing, or copies of
+// one closure. Two closures made by the same literal are different, since
+// what they captured may differ, and so are two evaluations of a method
+// value. Metadata is compared deeply (a func inside metadata never compares
+// equal). Sequence numbers and registration times are not compared.
 func (e *Entry) SameAs(o *Entry) bool {
+	if o == nil {
+		return false
+	}
 	return e.domain == o.domain && e.key == o.key && e.provider == o.provider && e.owner == o.owner &&
 		e.priority == o.priority && e.stackLevel == o.stackLevel && e.source == o.source &&
 		slices.Equal(e.caps, o.caps) && sameFactory(e.factory, o.factory) && reflect.DeepEqual(e.meta, o.meta)
@@ -117,12 +126,21 @@ func sameFactory(a, b any) bool {
 		return false
 	}
 	if ta.Kind() == reflect.Func {
-		return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer()
+		return funcValue(a) == funcValue(b)
 	}
 	if ta.Comparable() {
 		return a == b
 	}
 	return false
+}
+
+// funcValue returns the func value that f, an interface holding a func,
+// holds: the pointer to the function's closure, which an interface keeps as
+// its data word because a func is pointer-shaped. Go has no comparison of
+// func values; reflect's Value.Pointer gives only the code pointer, which
+// closures of one literal share whatever they captured.
+func funcValue(f any) unsafe.Pointer {
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&f))[1]
 }
 
 // Draft is a validated candidate waiting for its sequence number. It exists so

@@ -1128,3 +1128,34 @@ func TestApplyReloadTenThousandTimes(t *testing.T) {
 	assert.Equal(t, uint64(len(cs)+1), i5NextSeq(t, r), "no sequence number consumed")
 	t.Logf("%d reloads in %v (%v each)", reloads, elapsed.Round(time.Millisecond), (elapsed / reloads).Round(time.Microsecond/10))
 }
+
+// TestApplyReplacesAClosureThatCapturedSomethingElse: re-applying a set whose
+// factory is a new closure of the same literal, over another configuration,
+// registers the new factory and removes the old one; re-applying the same
+// closure keeps it.
+func TestApplyReplacesAClosureThatCapturedSomethingElse(t *testing.T) {
+	r := registry.New()
+	var factories []func() any
+	for _, dsn := range []string{"redis://old", "redis://new"} {
+		factories = append(factories, func() any { return dsn }) // one literal, so one code pointer
+	}
+	apply := func(f func() any) registry.ApplyResult {
+		t.Helper()
+		res, err := r.Apply("manifest.json", []registry.Candidate{{Domain: "adapter", Key: "cache", Provider: "redis", Factory: f}})
+		require.NoError(t, err)
+		return res
+	}
+	first := apply(factories[0])
+	require.Len(t, first.Added, 1)
+
+	same := apply(factories[0])
+	assert.Equal(t, first.Added, same.Kept, "the same closure is kept")
+	assert.Empty(t, same.Added)
+
+	next := apply(factories[1])
+	require.Len(t, next.Added, 1, "a closure over another configuration is registered")
+	assert.Equal(t, first.Added, next.Removed, "and the old one removed")
+	e, ok := r.Resolve("adapter", "cache")
+	require.True(t, ok)
+	assert.Equal(t, "redis://new", e.Factory().(func() any)())
+}

@@ -1,0 +1,75 @@
+package domain_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oneiric-go/oneiric/domain"
+)
+
+// entryOf registers c, as far as package domain goes: a prepared and
+// stamped entry.
+func entryOf(t *testing.T, c domain.Candidate) *domain.Entry {
+	t.Helper()
+	d, err := domain.Prepare(c, 0, "")
+	require.NoError(t, err)
+	return d.Finish(1, time.Now())
+}
+
+func newConn() any { return "conn" }
+
+type dialer struct{ dsn string }
+
+func (d *dialer) Dial() any { return d.dsn }
+
+// TestSameAsFactories covers how SameAs compares factories: comparable values
+// with ==, funcs by func value, so that a closure that captured something
+// else is a different factory, while one top-level function is the same
+// factory wherever it is used.
+func TestSameAsFactories(t *testing.T) {
+	// Made by one literal in a loop, so that they share their code (a
+	// literal inside a helper the compiler inlines would be copied).
+	var closures []func() any
+	for _, dsn := range []string{"redis://old", "redis://new"} {
+		closures = append(closures, func() any { return dsn })
+	}
+	redisOld, redisNew := closures[0], closures[1]
+	d := &dialer{"redis://x"}
+	dial := d.Dial
+	cases := []struct {
+		name string
+		a, b any
+		same bool
+	}{
+		{"no factory", nil, nil, true},
+		{"a factory and none", newConn, nil, false},
+		{"one top-level function", newConn, newConn, true},
+		{"one closure, copied", redisOld, redisOld, true},
+		{"closures of one literal that captured different values", redisOld, redisNew, false},
+		{"one method value, copied", dial, dial, true},
+		{"a func and a value", newConn, "conn", false},
+		{"equal comparable values", "dsn", "dsn", true},
+		{"different comparable values", "dsn", "other", false},
+		{"one pointer", d, d, true},
+		{"two pointers to equal values", d, &dialer{"redis://x"}, false},
+		{"an incomparable type", []string{"a"}, []string{"a"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Factory: tc.a})
+			b := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Factory: tc.b})
+			assert.Equal(t, tc.same, a.SameAs(b))
+			assert.Equal(t, tc.same, b.SameAs(a), "symmetric")
+		})
+	}
+}
+
+// TestSameAsNil: no entry is the same as nil, and asking does not panic.
+func TestSameAsNil(t *testing.T) {
+	e := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis"})
+	assert.False(t, e.SameAs(nil))
+	assert.True(t, e.SameAs(e))
+}
