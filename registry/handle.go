@@ -29,7 +29,8 @@ func (h *Handle) Name() string { return h.route.Domain }
 
 // Register is [Registry.Register] for the handle's domain. A candidate with an
 // empty Domain takes the handle's; one that names another domain is rejected
-// with an error matching [ErrWrongDomain], and nothing changes.
+// with an error matching [ErrWrongDomain] (and so [ErrInvalidCandidate]), and
+// nothing changes.
 func (h *Handle) Register(c Candidate) (*Entry, error) {
 	switch c.Domain {
 	case "":

@@ -146,6 +146,7 @@ func TestHandleRejectsOtherDomain(t *testing.T) {
 				require.Error(t, err)
 				assert.Nil(t, e)
 				assert.ErrorIs(t, err, registry.ErrWrongDomain)
+				assert.ErrorIs(t, err, registry.ErrInvalidCandidate, "refused input, as every other")
 				assert.Contains(t, err.Error(), "tenant-a")
 				assert.Equal(t, dump, i5Dump(r), "nothing changes")
 				assert.Equal(t, uint64(3), i5NextSeq(t, r), "no sequence number consumed")

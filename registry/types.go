@@ -1,7 +1,7 @@
 package registry
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/oneiric-go/oneiric/domain"
 	"github.com/oneiric-go/oneiric/shard"
@@ -46,8 +46,9 @@ type Limits = domain.Limits
 type LimitError = domain.LimitError
 
 // ErrWrongDomain is matched by the error a [Handle] returns for a candidate
-// that names a domain other than the handle's.
-var ErrWrongDomain = errors.New("candidate names another domain")
+// that names a domain other than the handle's. Being refused input, that
+// error also matches [ErrInvalidCandidate].
+var ErrWrongDomain = fmt.Errorf("%w: another domain than the handle's", ErrInvalidCandidate)
 
 // Decision reports a change of a key's winner, to the hook set by
 // [WithDecisionHook] and, inside a [Change], to watchers.

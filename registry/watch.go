@@ -26,7 +26,14 @@ type Change struct {
 // until ctx ends or the caller stops ranging. Range over it once:
 //
 //	for c := range r.Watch(ctx, "adapter") {
-//		log.Printf("%s/%s: now %s", c.Domain, c.Key, c.Current.Provider())
+//		switch {
+//		case c.Resync:
+//			log.Print("fell behind; the current winners follow")
+//		case c.Current == nil:
+//			log.Printf("%s/%s: no candidate left", c.Domain, c.Key)
+//		default:
+//			log.Printf("%s/%s: now %s", c.Domain, c.Key, c.Current.Provider())
+//		}
 //	}
 //
 // Changes of one key arrive in the order they were made. Delivery never

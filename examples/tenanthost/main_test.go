@@ -22,7 +22,7 @@ func TestRun(t *testing.T) {
 		// handles
 		"acme: cache=redis, db=postgres-primary\n",
 		"globex: db=mysql\n",
-		`acme registering into globex: cannot register "globex"/"db" through the handle of "acme": candidate names another domain`,
+		`acme registering into globex: cannot register "globex"/"db" through the handle of "acme": invalid candidate: another domain than the handle's`,
 		"errors.Is(err, ErrWrongDomain) = true",
 		"globex resolving cache (only acme has one): found = false",
 		// limits
