@@ -18,10 +18,11 @@
 // docs/manifest.md describes every field. [Parse] and [ParseFile] validate
 // everything the registry would (names, sources, metadata) and the format
 // itself (unknown or repeated fields, wrong types), so a [Manifest] they
-// return can be loaded. Their errors are *[Error] values, which name the
-// file, the line and column, and the entry ("candidates[3] (adapter/cache)"),
-// and match [registry.ErrInvalidCandidate] for what the registry would
-// refuse, [ErrMalformed] for JSON that is not a manifest.
+// return can be loaded. Their errors about the content are *[Error] values,
+// which name the file, the line and column, and the entry ("candidates[3]
+// (adapter/cache)"), and match [registry.ErrInvalidCandidate] for what the
+// registry would refuse, [ErrMalformed] for JSON that is not a manifest; a
+// file ParseFile cannot read gives its *[io/fs.PathError] unchanged.
 //
 // [Load] validates every manifest it is given before it changes anything,
 // then makes each owner's set of candidates equal to its manifests' through

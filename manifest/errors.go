@@ -41,13 +41,17 @@ type Error struct {
 	Err   error
 }
 
-// Error gives the position, the entry at fault and the cause, in the form
-// file:line:column: entry: cause, leaving out the parts that are not known.
+// Error gives the file, the position, the entry at fault and the cause, in
+// the form file:line:column: entry: cause, leaving out the parts that are not
+// known (a manifest built in code has neither file nor position).
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+		if b.Len() > 0 {
+			b.WriteByte(':')
+		}
+		fmt.Fprintf(&b, "%d:%d", e.Line, e.Column)
 	}
 	if b.Len() > 0 {
 		b.WriteString(": ")
@@ -56,7 +60,11 @@ func (e *Error) Error() string {
 		b.WriteString(e.Entry)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Err.Error())
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("invalid manifest")
+	}
 	return b.String()
 }
 

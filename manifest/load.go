@@ -73,6 +73,9 @@ func Load(r *registry.Registry, ms ...*Manifest) error {
 					if at := prev.m.at.selection(d, k); at.line > 0 {
 						where = fmt.Sprintf("%s:%d:%d", where, at.line, at.col)
 					}
+					if where == "" {
+						where = fmt.Sprintf("the manifest of owner %q", prev.m.Owner)
+					}
 					return errorAt(m.File, m.at.selection(d, k), selectionEntry(d, k),
 						fmt.Errorf("%w: %q here, %q in %s", ErrConflict, p, prev.provider, where))
 				}

@@ -228,6 +228,16 @@ func TestLoadConflictNamesBothFiles(t *testing.T) {
 	assert.EqualError(t, err, `conf/b.json:2:39: selections.adapter.cache: conflicting selections: "memcached" here, "redis" in conf/a.json:1:38`)
 }
 
+// TestLoadConflictOfManifestsBuiltInCode: with no file to name, the conflict
+// names the other manifest's owner.
+func TestLoadConflictOfManifestsBuiltInCode(t *testing.T) {
+	a := &manifest.Manifest{Owner: "base", Selections: map[string]map[string]string{"adapter": {"cache": "redis"}}}
+	b := &manifest.Manifest{Owner: "site", Selections: map[string]map[string]string{"adapter": {"cache": "memcached"}}}
+	err := manifest.Load(registry.New(), a, b)
+	assert.ErrorIs(t, err, manifest.ErrConflict)
+	assert.EqualError(t, err, `selections.adapter.cache: conflicting selections: "memcached" here, "redis" in the manifest of owner "base"`)
+}
+
 // TestLoadPutsBackOnALimit: when an owner's Apply exceeds a limit of the
 // registry, the owners Load already changed get their sets back.
 func TestLoadPutsBackOnALimit(t *testing.T) {

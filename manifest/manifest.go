@@ -85,6 +85,9 @@ func (p *positions) selection(domainName, key string) pos {
 // Registry limits ([registry.WithLimits]) are not checked here: only a
 // registry knows them, and Load reports them.
 func (m *Manifest) Validate() error {
+	if m == nil {
+		return &Error{Err: fmt.Errorf("%w: the manifest is nil", registry.ErrInvalidCandidate)}
+	}
 	if err := domain.CheckName("owner", m.Owner, false); err != nil {
 		return errorAt(m.File, m.at.ownerPos(), "owner", err)
 	}
@@ -160,10 +163,14 @@ type candidateJSON struct {
 	Factory      string          `json:"factory,omitempty"`
 }
 
-// MarshalJSON returns m in the manifest format, which [Parse] reads back to
-// an equal Manifest (File and positions aside). It fails for a manifest that
-// [Manifest.Validate] refuses, and for metadata that is not JSON.
-func (m *Manifest) MarshalJSON() ([]byte, error) {
+// MarshalJSON returns m in the manifest format. For a Manifest that [Parse]
+// returned, Parse reads the output back to an equal Manifest (File and
+// positions aside). One built in code comes back as Parse returns every
+// manifest: empty Capabilities and Metadata as nil, metadata numbers as
+// float64. It fails for a manifest that [Manifest.Validate] refuses, and for
+// metadata that is not JSON. Its receiver is a value, so a Manifest and a
+// *Manifest marshal alike.
+func (m Manifest) MarshalJSON() ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}

@@ -231,6 +231,20 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestMarshalValueAndPointerAlike: a Manifest value marshals in the manifest
+// format, as a *Manifest does, not as a Go struct.
+func TestMarshalValueAndPointerAlike(t *testing.T) {
+	m := &manifest.Manifest{Owner: "o", Candidates: []registry.Candidate{
+		{Domain: "adapter", Key: "cache", Provider: "redis", Priority: new(10), Factory: "pkg:New"}}}
+	byPointer, err := json.Marshal(m)
+	require.NoError(t, err)
+	byValue, err := json.Marshal(*m)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(byPointer), string(byValue))
+	assert.JSONEq(t, `{"owner": "o", "candidates": [{"domain": "adapter", "key": "cache", "provider": "redis",
+		"priority": 10, "source": "local_pkg", "factory": "pkg:New"}]}`, string(byValue))
+}
+
 func TestMarshalRefusesWhatIsNotAManifest(t *testing.T) {
 	tests := []struct {
 		name string
