@@ -316,3 +316,33 @@ func TestExplanationIsTheCallers(t *testing.T) {
 	assert.Equal(t, "priority=0", y.Ordered[0].Reasons[0])
 	assert.Equal(t, "b", ordered[0].Provider())
 }
+
+// TestNilQueryIsTheZeroQuery: wherever a *Query is taken, nil admits every
+// candidate, as the zero Query does, instead of panicking.
+func TestNilQueryIsTheZeroQuery(t *testing.T) {
+	es := entries(t, cand{"redis", 20, 0, []string{"ttl"}}, cand{"memcached", 10, 0, nil}, cand{"valkey", 20, 1, nil})
+	explain.Order(es, "memcached")
+	var zero explain.Query
+	assert.Equal(t, explain.Build("adapter", "cache", es, "memcached", &zero), explain.Build("adapter", "cache", es, "memcached", nil))
+	p := explain.Policy{Selected: "memcached"}
+	assert.Equal(t, p.Build("adapter", "cache", es, &zero), p.Build("adapter", "cache", es, nil))
+
+	want, ok := explain.Best(es, "memcached", &zero)
+	require.True(t, ok)
+	got, ok := explain.Best(es, "memcached", nil)
+	assert.True(t, ok)
+	assert.Same(t, want, got)
+
+	var q *explain.Query
+	assert.True(t, q.IsZero())
+	m, ok := q.Match(es[0])
+	assert.True(t, ok)
+	assert.Zero(t, m)
+}
+
+// TestNilExplanationString: a nil Explanation prints as fmt prints a nil
+// pointer, without panicking.
+func TestNilExplanationString(t *testing.T) {
+	var x *explain.Explanation
+	assert.Equal(t, "<nil>", x.String())
+}

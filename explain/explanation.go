@@ -28,7 +28,8 @@ type Explanation struct {
 
 // Build ranks the candidates of (dom, key) under q. entries must be in the
 // order [Order] gives for selected, the provider the key's selection names (""
-// for none), and the key has no unhealthy candidate. Only candidates that qualify under q appear; the first is marked
+// for none), and the key has no unhealthy candidate. A nil q is the zero
+// [Query]. Only candidates that qualify under q appear; the first is marked
 // selected. Each rank's reasons are, in this order: "matched selection
 // override P" or "selection override prefers P" (only when a selection
 // exists), "priority=N", "capability_match=M/R" (only when capabilities are
@@ -41,6 +42,7 @@ func Build(dom, key string, entries []*domain.Entry, selected string, q *Query) 
 // [Policy.Order] gives. A candidate marked unhealthy ranks below every
 // healthy one and has the reason "unhealthy" first.
 func (p Policy) Build(dom, key string, entries []*domain.Entry, q *Query) *Explanation {
+	q = q.orAny()
 	x := &Explanation{Domain: dom, Key: key, Ordered: make([]Rank, 0, len(entries))}
 	for _, e := range entries {
 		m, ok := q.Match(e)
@@ -106,8 +108,12 @@ func (e Explanation) MarshalJSON() ([]byte, error) {
 }
 
 // String returns a readable table of the ranking: one line per qualifying
-// candidate, the winner marked with "*".
+// candidate, the winner marked with "*". A nil Explanation gives "<nil>",
+// as fmt prints it.
 func (e *Explanation) String() string {
+	if e == nil {
+		return "<nil>"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s/%s: ", e.Domain, e.Key)
 	if w, ok := e.Winner(); ok {

@@ -38,7 +38,7 @@ func (s Score) Compare(o Score) int {
 // Query says which candidates qualify and how they are scored: an optional
 // provider filter and a set of required capabilities, all of which (the
 // default) or any of which a candidate must offer. The zero Query admits every
-// candidate.
+// candidate, and so does a nil *Query wherever one is taken.
 type Query struct {
 	Provider string   // "" means any provider
 	Required []string // as returned by [domain.NormalizeRequired]
@@ -52,11 +52,23 @@ func NewQuery(provider string, required []string, any bool) Query {
 }
 
 // IsZero reports whether q admits every candidate with its default score.
-func (q *Query) IsZero() bool { return q.Provider == "" && len(q.Required) == 0 }
+func (q *Query) IsZero() bool { return q == nil || q.Provider == "" && len(q.Required) == 0 }
+
+// anyQuery is the zero Query, which nil stands for. It must not be modified.
+var anyQuery = &Query{}
+
+// orAny returns q, or the zero Query when q is nil.
+func (q *Query) orAny() *Query {
+	if q == nil {
+		return anyQuery
+	}
+	return q
+}
 
 // Match reports whether e qualifies under q and, if so, how many of the
 // required capabilities it has. It allocates nothing.
 func (q *Query) Match(e *domain.Entry) (int, bool) {
+	q = q.orAny()
 	if q.Provider != "" && e.Provider() != q.Provider {
 		return 0, false
 	}
@@ -190,6 +202,7 @@ func Best(entries []*domain.Entry, selected string, q *Query) (*domain.Entry, bo
 // Best returns the best-ranked entry that qualifies under q. entries must be
 // in the order [Policy.Order] gives. It allocates nothing.
 func (p Policy) Best(entries []*domain.Entry, q *Query) (*domain.Entry, bool) {
+	q = q.orAny()
 	if len(q.Required) == 0 {
 		// Without required capabilities the order is the rank order: the
 		// first that qualifies wins.

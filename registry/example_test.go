@@ -17,7 +17,8 @@ func ExampleNew() {
 	for _, c := range []registry.Candidate{
 		{Domain: "adapter", Key: "cache", Provider: "memcached", Priority: new(10)},
 		{Domain: "adapter", Key: "cache", Provider: "redis", Priority: new(20)},
-		{Domain: "adapter", Key: "queue", Provider: "nats"}, // nil Priority: the default, 0
+		{Domain: "adapter", Key: "queue", Provider: "rabbitmq"}, // nil Priority: the default, 0
+		{Domain: "adapter", Key: "queue", Provider: "nats"},     // the same priority, registered later: wins
 	} {
 		if _, err := r.Register(c); err != nil {
 			log.Fatal(err)

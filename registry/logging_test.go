@@ -343,3 +343,25 @@ func TestLogHandlerBlockedHoldsNoLock(t *testing.T) {
 	close(release)
 	ccDone(t, func() { assert.Same(t, e, <-first) })
 }
+
+// TestLogSkippedSelections: WithSelections logs, at Warn, each selection it
+// skips, with the error that says why, and nothing for the valid ones.
+func TestLogSkippedSelections(t *testing.T) {
+	h := &ccHandler{}
+	registry.New(registry.WithLogger(h.logger()), registry.WithSelections(map[string]map[string]string{
+		"adapter": {"cache": "redis", "queue": "", "\x00bad": "x"},
+	}))
+	recs := h.take()
+	require.Len(t, recs, 2)
+	why := map[string]error{}
+	for _, rec := range recs {
+		assert.Equal(t, slog.LevelWarn, rec.level)
+		assert.Equal(t, "skipping selection", rec.msg)
+		err, _ := rec.attrs["error"].(error)
+		require.Error(t, err, "key %q", rec.str("key"))
+		assert.ErrorIs(t, err, registry.ErrInvalidCandidate)
+		why[rec.str("key")] = err
+	}
+	assert.Contains(t, why["queue"].Error(), "names no provider")
+	assert.Contains(t, why["\x00bad"].Error(), "key")
+}

@@ -16,8 +16,8 @@ import (
 // Registry holds candidates by (domain, key) and keeps, for every key, the
 // active winner by precedence. Create one with [New]; the zero value is not
 // usable. A Registry is safe for concurrent use by any number of goroutines,
-// every method is linearizable, and Resolve takes no lock and allocates
-// nothing. It must not be copied.
+// every method is linearizable, and Resolve takes no lock and, without
+// options, allocates nothing. It must not be copied.
 type Registry struct {
 	set        *shard.Set
 	seq        sequence.Counter
@@ -54,7 +54,11 @@ func New(opts ...Option) *Registry {
 	for _, d := range sortedKeys(c.selections) {
 		for _, k := range sortedKeys(c.selections[d]) {
 			p := c.selections[d][k]
-			if err := r.Select(d, k, p); err != nil || p == "" {
+			err := fmt.Errorf("cannot select for %q/%q: %w: the selection names no provider", d, k, ErrInvalidCandidate)
+			if p != "" {
+				err = r.Select(d, k, p)
+			}
+			if err != nil {
 				r.warn("skipping selection", slog.String("domain", d), slog.String("key", k),
 					slog.String("provider", p), slog.Any("error", err))
 			}
