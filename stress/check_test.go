@@ -152,6 +152,19 @@ func TestHistogramQuantiles(t *testing.T) {
 	}
 	assert.Equal(t, []time.Duration{0}, stress.Quantiles(nil, 0.5), "empty")
 	assert.Equal(t, []time.Duration{7}, stress.Quantiles([]time.Duration{7}, 0.99), "small values are exact")
+
+	// Nearest rank: the smallest value with at least the fraction q at or
+	// below it, so never below the stated quantile.
+	upTo := func(n int) []time.Duration {
+		vs := make([]time.Duration, n)
+		for i := range vs {
+			vs[i] = time.Duration(i + 1)
+		}
+		return vs
+	}
+	assert.Equal(t, []time.Duration{8, 15, 16}, stress.Quantiles(upTo(16), 0.5, 0.9, 0.99), "16 values")
+	assert.Equal(t, []time.Duration{time.Duration(stress.BucketUpper(30)), time.Duration(stress.BucketUpper(54)), 60},
+		stress.Quantiles(upTo(60), 0.5, 0.9, 0.99), "60 values, in buckets")
 }
 
 func TestHistogramBuckets(t *testing.T) {

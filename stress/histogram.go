@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"math"
 	"math/bits"
 	"time"
 )
@@ -68,12 +69,14 @@ func (h *histogram) merge(o *histogram) {
 }
 
 // quantile returns the upper bound of the bucket holding the q-th quantile
-// (0 < q ≤ 1), capped at the largest value recorded; 0 when empty.
+// (0 < q ≤ 1) by nearest rank, the smallest value at or below which at least
+// a fraction q of the values lie, capped at the largest value recorded; 0
+// when empty.
 func (h *histogram) quantile(q float64) time.Duration {
 	if h.n == 0 {
 		return 0
 	}
-	rank := uint64(q*float64(h.n) + 0.5)
+	rank := uint64(math.Ceil(q * float64(h.n)))
 	rank = min(max(rank, 1), h.n)
 	var seen uint64
 	for i, c := range h.counts {

@@ -43,7 +43,7 @@ type KindStats struct {
 }
 
 // Passed reports whether no invariant failed (skipped ones do not count).
-func (r *Report) Passed() bool {
+func (r Report) Passed() bool {
 	for _, inv := range r.Invariants {
 		if inv.Status == Fail {
 			return false
@@ -52,19 +52,20 @@ func (r *Report) Passed() bool {
 	return true
 }
 
-// MarshalJSON gives the report's fields and "passed": [Report.Passed].
-func (r *Report) MarshalJSON() ([]byte, error) {
+// MarshalJSON gives the report's fields and "passed": [Report.Passed]. Its
+// receiver is a value, so a Report and a *Report marshal alike.
+func (r Report) MarshalJSON() ([]byte, error) {
 	type plain Report
 	return json.Marshal(struct {
-		*plain
+		plain
 		Passed bool `json:"passed"`
-	}{(*plain)(r), r.Passed()})
+	}{plain(r), r.Passed()})
 }
 
 // String returns the report as text for people: a line on the workload, a
 // table of operations per kind with rates and latency percentiles, and a
 // table of invariants with PASS, FAIL or SKIP and a detail.
-func (r *Report) String() string {
+func (r Report) String() string {
 	var b strings.Builder
 	w := r.Workload
 	bound := w.Duration.String()

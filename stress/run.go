@@ -38,7 +38,9 @@ const DefaultProgressInterval = 200 * time.Millisecond
 // [DefaultProgressInterval] when interval ≤ 0) with the operations done so
 // far. fn runs on a goroutine of its own, never concurrently with itself and
 // never after Run has returned; a slow fn delays its next call, not the
-// workers.
+// workers, and not the end of the run: the workers still stop when the
+// duration is up or ctx is done, and Run returns once fn's call in progress
+// has returned.
 func WithProgress(interval time.Duration, fn func(Progress)) Option {
 	return func(c *runConfig) {
 		c.progress = fn
@@ -178,30 +180,27 @@ func (h *harness) run(ctx context.Context) *Report {
 	}
 	allDone := make(chan struct{})
 	var canceled bool
-	var supervisor sync.WaitGroup
-	supervisor.Go(func() { canceled = h.supervise(ctx, start, allDone) })
+	var helpers sync.WaitGroup
+	helpers.Go(func() { canceled = h.supervise(ctx, allDone) })
+	if h.cfg.progress != nil {
+		helpers.Go(func() { h.reportProgress(start, allDone) })
+	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(allDone)
-	supervisor.Wait()
+	helpers.Wait()
 	return h.report(elapsed, canceled)
 }
 
-// supervise sets stop when the duration is up or ctx is done, and calls the
-// progress callback, until allDone is closed. It reports whether ctx stopped
-// the run.
-func (h *harness) supervise(ctx context.Context, start time.Time, allDone <-chan struct{}) (canceled bool) {
+// supervise sets stop when the duration is up or ctx is done, until allDone
+// is closed. It reports whether ctx stopped the run. It never waits for the
+// progress callback, so a slow callback cannot keep the workers running.
+func (h *harness) supervise(ctx context.Context, allDone <-chan struct{}) (canceled bool) {
 	var deadline <-chan time.Time
 	if h.w.Duration > 0 {
 		t := time.NewTimer(h.w.Duration)
 		defer t.Stop()
 		deadline = t.C
-	}
-	var tick <-chan time.Time
-	if h.cfg.progress != nil {
-		t := time.NewTicker(h.cfg.progressEvery)
-		defer t.Stop()
-		tick = t.C
 	}
 	ctxDone := ctx.Done()
 	for {
@@ -215,7 +214,20 @@ func (h *harness) supervise(ctx context.Context, start time.Time, allDone <-chan
 			canceled = true
 			h.stop.Store(true)
 			ctxDone = nil
-		case <-tick:
+		}
+	}
+}
+
+// reportProgress calls the progress callback every interval until allDone
+// is closed. A tick that comes while the callback runs is dropped.
+func (h *harness) reportProgress(start time.Time, allDone <-chan struct{}) {
+	t := time.NewTicker(h.cfg.progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-allDone:
+			return
+		case <-t.C:
 			el := time.Since(start)
 			ops := h.opsDone()
 			h.cfg.progress(Progress{Elapsed: el, Ops: ops, OpsPerSec: float64(ops) / max(el.Seconds(), 1e-9)})

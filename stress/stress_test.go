@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -361,4 +362,58 @@ func TestErrInvalidWorkloadIsMatchable(t *testing.T) {
 	_, err := stress.ParseMix("x=1")
 	var target = stress.ErrInvalidWorkload
 	assert.True(t, errors.Is(err, target))
+}
+
+// TestRunStopsWhileProgressBlocks: a progress callback that blocks does not
+// keep the workers running: cancelling ctx stops them while the callback is
+// still blocked, and Run returns once it has returned.
+func TestRunStopsWhileProgressBlocks(t *testing.T) {
+	w := small()
+	w.Ops = 0
+	w.Duration = time.Hour
+	var decisions atomic.Int64
+	r := registry.New(registry.WithDecisionHook(func(registry.Decision) { decisions.Add(1) }))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	done := make(chan *stress.Report, 1)
+	go func() {
+		rep, err := stress.Run(ctx, r, w, stress.WithProgress(time.Millisecond, func(stress.Progress) {
+			once.Do(func() { close(entered); <-release })
+		}))
+		assert.NoError(t, err)
+		done <- rep
+	}()
+	<-entered
+	cancel()
+	// While the callback stays blocked, the registry must go quiet: no
+	// winner changes for a tenth of a second. The 20 s bound is a watchdog,
+	// not a timing requirement.
+	quiet := false
+	for until := time.Now().Add(20 * time.Second); !quiet && time.Now().Before(until); {
+		n := decisions.Load()
+		time.Sleep(100 * time.Millisecond)
+		quiet = decisions.Load() == n
+	}
+	close(release)
+	rep := <-done
+	assert.True(t, quiet, "the workers ran on while the progress callback was blocked")
+	assert.True(t, rep.Canceled)
+	assert.Positive(t, decisions.Load(), "the workload changed winners")
+}
+
+// TestReportJSONOfAValue: a Report value marshals as a *Report does,
+// "passed" included.
+func TestReportJSONOfAValue(t *testing.T) {
+	w := small()
+	w.Ops = 1_000
+	rep, err := stress.Run(context.Background(), registry.New(), w)
+	require.NoError(t, err)
+	byPointer, err := json.Marshal(rep)
+	require.NoError(t, err)
+	byValue, err := json.Marshal(*rep)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(byPointer), string(byValue))
+	assert.Contains(t, string(byValue), `"passed":true`)
 }
