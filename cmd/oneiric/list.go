@@ -106,8 +106,8 @@ func manifestUsage(fs *flag.FlagSet, name, operands string, about ...string) fun
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Flags come first, before the arguments: Go's flag package stops at the first")
-		fmt.Fprintln(w, `argument (put -- before a file name that starts with "-"). -json and --json are`)
-		fmt.Fprintln(w, "the same. docs/manifest.md describes the manifest format.")
+		fmt.Fprintln(w, `argument. When a file name starts with "-", put -- before the first argument.`)
+		fmt.Fprintln(w, "-json and --json are the same. docs/manifest.md describes the manifest format.")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Exit status 2 for bad usage or a manifest that cannot be read, is malformed or")
 		fmt.Fprintln(w, "conflicts with another; the error names the file, the line and column, and the entry.")
@@ -131,6 +131,11 @@ func parseManifestArgs(fs *flag.FlagSet, args []string, min int, operands string
 	dashdash := len(pos) < len(args) && args[len(args)-len(pos)-1] == "--"
 	if !dashdash {
 		for _, a := range pos {
+			if a == "--" {
+				fmt.Fprintf(fs.Output(), "oneiric %s: -- after the arguments: it ends the flags, so it goes before the first argument, as in\n  oneiric %s [flags] -- %s\n",
+					fs.Name(), fs.Name(), operands)
+				return nil, exitUsage, false
+			}
 			if len(a) > 1 && a[0] == '-' {
 				fmt.Fprintf(fs.Output(), "oneiric %s: flag %q after the arguments: flags come first, as in\n  oneiric %s [flags] %s\n",
 					fs.Name(), a, fs.Name(), operands)

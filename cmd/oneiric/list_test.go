@@ -166,6 +166,7 @@ func TestManifestCommandErrors(t *testing.T) {
 			wantErr: []string{conflict + `:1:38: selections.adapter.queue: conflicting selections: "redis-streams" here, "nats" in ` + appJSON + ":18:39"}},
 		{name: "no file", wantErr: []string{"got ", "argument"}},
 		{name: "flag after the arguments", files: []string{appJSON, "-json"}, wantErr: []string{`flag "-json" after the arguments: flags come first`}},
+		{name: "-- after the arguments", files: []string{appJSON, "--", "-x.json"}, wantErr: []string{`-- after the arguments: it ends the flags, so it goes before the first argument`}},
 		{name: "unknown flag", args: []string{"--frobnicate"}, files: []string{appJSON}, wantErr: []string{"frobnicate"}},
 	}
 	for _, cmd := range []string{"list", "explain", "resolve"} {

@@ -48,6 +48,11 @@ func TestUsage(t *testing.T) {
 		{name: "stress bad mix", args: []string{"stress", "-mix", "flush=1"}, wantCode: exitUsage, wantErr: []string{"-mix", "flush"}},
 		{name: "stress bad hot", args: []string{"stress", "-hot", "2", "-ops", "10"}, wantCode: exitUsage, wantErr: []string{"hot fraction"}},
 		{name: "stress zero goroutines", args: []string{"stress", "-goroutines", "0"}, wantCode: exitUsage, wantErr: []string{"must be positive"}},
+		{name: "stress zero duration", args: []string{"stress", "-duration", "0"}, wantCode: exitUsage, wantErr: []string{"-duration must be positive"}},
+		{name: "stress negative duration with ops", args: []string{"stress", "-ops", "10", "-duration", "-1s"}, wantCode: exitUsage, wantErr: []string{"-duration must not be negative"}},
+		{name: "stress negative ops", args: []string{"stress", "-ops", "-5"}, wantCode: exitUsage, wantErr: []string{"-ops must not be negative"}},
+		{name: "stress zero sample", args: []string{"stress", "-ops", "10", "-sample", "0"}, wantCode: exitUsage, wantErr: []string{"-sample must be at least 1"}},
+		{name: "stress negative shards", args: []string{"stress", "-ops", "10", "-shards", "-5"}, wantCode: exitUsage, wantErr: []string{"-shards must not be negative"}},
 		{name: "stress extra argument", args: []string{"stress", "now"}, wantCode: exitUsage, wantErr: []string{`unexpected argument "now"`}},
 		{name: "demo zero duration", args: []string{"demo", "-duration", "0s"}, wantCode: exitUsage, wantErr: []string{"must be positive"}},
 	}

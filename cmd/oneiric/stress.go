@@ -81,6 +81,23 @@ func runStress(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintln(errOut, "oneiric stress: -goroutines, -domains, -keys and -providers must be positive")
 		return exitUsage
 	}
+	switch {
+	case *ops < 0:
+		fmt.Fprintln(errOut, "oneiric stress: -ops must not be negative")
+		return exitUsage
+	case *ops == 0 && w.Duration <= 0:
+		fmt.Fprintln(errOut, "oneiric stress: -duration must be positive, unless -ops bounds the run")
+		return exitUsage
+	case w.Duration < 0:
+		fmt.Fprintln(errOut, "oneiric stress: -duration must not be negative")
+		return exitUsage
+	case *sample < 1:
+		fmt.Fprintln(errOut, "oneiric stress: -sample must be at least 1")
+		return exitUsage
+	case *shards < 0:
+		fmt.Fprintln(errOut, "oneiric stress: -shards must not be negative")
+		return exitUsage
+	}
 	if *markerEvery == 0 {
 		w.MarkerEvery = -1
 	}
