@@ -51,9 +51,10 @@
 //
 //  1. [Set]'s batch mutex, taken by batches only (RegisterBatch, Apply);
 //  2. shard mutexes, in ascending shard index, each at most once;
-//  3. locks of the notify function's own (the registry's watch hub), taken
-//     inside a write, after its shard mutexes, and never held while a shard
-//     mutex is requested.
+//  3. locks of the notify function's own and of the function passed to
+//     [Set.SnapshotAnd] (the registry's watch hub and its watchers), taken
+//     inside a write or a snapshot, after its shard mutexes, and never held
+//     while a shard mutex is requested.
 //
 // Every goroutine that holds more than one of these locks acquired them in
 // this order, and releases them all before it acquires any lock again. A
@@ -65,9 +66,11 @@
 // order and never the batch mutex; a domain read that falls back to locking
 // takes its one shard mutex.
 //
-// No lock is held while code outside this module runs. The only function
-// this package calls under its locks is the notify function ([WithNotify]),
+// No lock is held while code outside this module runs. The only functions
+// this package calls under its locks are the notify function ([WithNotify]),
 // which the registry sets to its own watch hub: it appends to bounded
-// buffers and never blocks. The registry logs and calls user hooks only
-// after unlocking.
+// buffers and never blocks; and the function passed to [Set.SnapshotAnd],
+// with which the registry resets a resynchronised watcher's buffer under its
+// watcher's lock. The registry logs and calls user hooks only after
+// unlocking.
 package shard

@@ -17,7 +17,7 @@ func (s *Set) Lookup(r Route, key string) *KeyState {
 
 // Winner returns the winner of (domain, key), or nil when the key has no
 // candidates: Lookup(r, key).Winner(), in one bucket load rather than a
-// bucket and a state (see [bucket]). It takes no lock and allocates nothing;
+// bucket and a state (see the bucket type). It takes no lock and allocates nothing;
 // it retries only while a writer is between the two stores that publish the
 // key's next state.
 func (s *Set) Winner(r Route, key string) *domain.Entry {
@@ -57,7 +57,7 @@ func (s *Set) Resolve(dom, key string) *domain.Entry {
 const optimisticReads = 4
 
 // View returns one consistent version of the routed domain. It takes no lock
-// unless writers of the same domain make [optimisticReads] attempts in a row
+// unless writers of the same domain make optimisticReads attempts in a row
 // fail; readers never wait for writers of other domains.
 func (s *Set) View(r Route) *View {
 	sh := &s.shards[r.Index]

@@ -14,16 +14,16 @@ import (
 // a reader may keep it as long as it likes.
 //
 // A key of up to four candidates keeps them, with their packed ranks, in a
-// [fewEntries] allocated with the state, so that a state and its entries are
+// fewEntries allocated with the state, so that a state and its entries are
 // one allocation. A bigger key keeps them in a [large]: one slice in rank
-// order up to [flatMax]; beyond, an append-only log of its entries and its
+// order up to flatMax; beyond, an append-only log of its entries and its
 // rank order in groups of chunks of positions, so that adding one copies a
 // chunk, its group and the list of groups, not every entry.
 //
 // The fields Lookup reads (epoch, prev, n, win) come first, in the state's
 // first cache line. Resolve without options reads none of them unless the
 // key's state belongs to an uncommitted batch: it takes the winner from the
-// key's bucket (see [bucket]).
+// key's bucket (see the bucket type).
 type KeyState struct {
 	// Set only by batches that change several keys (see the package doc).
 	epoch uint64    // the batch that published this state; 0 otherwise
