@@ -15,7 +15,7 @@ import (
 //
 // A key of up to four candidates keeps them, with their packed ranks, in a
 // fewEntries allocated with the state, so that a state and its entries are
-// one allocation. A bigger key keeps them in a [large]: one slice in rank
+// one allocation. A bigger key keeps them in a large (its type): one slice in rank
 // order up to flatMax; beyond, an append-only log of its entries and its
 // rank order in groups of chunks of positions, so that adding one copies a
 // chunk, its group and the list of groups, not every entry.
