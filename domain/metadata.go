@@ -24,19 +24,30 @@ func copyMetadata(m map[string]any) (map[string]any, error) {
 // copier copies JSON-like values, remembering the containers on the path from
 // the root so that a cycle is reported rather than followed.
 type copier struct {
-	path []uintptr // identities of the maps and slices being copied
+	path []container // the maps and slices being copied, root first
 }
 
-func (c *copier) enter(p uintptr, depth int) error {
+// container identifies a map (its pointer, n = -1) or a non-empty slice (its
+// first element's address and its length). A slice's contents are its
+// elements, so two slices with one address and one length hold the same
+// values, and a copy that meets one inside the other would never end; a
+// shorter slice from the same address (s[:1] inside s) holds fewer values
+// and is no cycle by itself.
+type container struct {
+	p uintptr
+	n int
+}
+
+func (c *copier) enter(k container, depth int) error {
 	if depth > MaxMetadataDepth {
 		return invalid("metadata is nested deeper than %d levels", MaxMetadataDepth)
 	}
 	for _, q := range c.path {
-		if q == p {
+		if q == k {
 			return invalid("metadata contains a cycle")
 		}
 	}
-	c.path = append(c.path, p)
+	c.path = append(c.path, k)
 	return nil
 }
 
@@ -51,7 +62,7 @@ func (c *copier) copy(v any, depth int) (any, error) {
 		if x == nil {
 			return x, nil
 		}
-		if err := c.enter(reflect.ValueOf(x).Pointer(), depth); err != nil {
+		if err := c.enter(container{reflect.ValueOf(x).Pointer(), -1}, depth); err != nil {
 			return nil, err
 		}
 		defer c.leave()
@@ -69,7 +80,7 @@ func (c *copier) copy(v any, depth int) (any, error) {
 			return x, nil
 		}
 		if len(x) > 0 {
-			if err := c.enter(reflect.ValueOf(x).Pointer(), depth); err != nil {
+			if err := c.enter(container{reflect.ValueOf(x).Pointer(), len(x)}, depth); err != nil {
 				return nil, err
 			}
 			defer c.leave()
@@ -105,7 +116,7 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		if rv.IsNil() {
 			return rv.Interface(), nil
 		}
-		if err := c.enter(rv.Pointer(), depth); err != nil {
+		if err := c.enter(container{rv.Pointer(), -1}, depth); err != nil {
 			return nil, err
 		}
 		defer c.leave()
@@ -127,7 +138,7 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			return nil, invalid("metadata is nested deeper than %d levels", MaxMetadataDepth)
 		}
 		if rv.Len() > 0 {
-			if err := c.enter(rv.Pointer(), depth); err != nil {
+			if err := c.enter(container{rv.Pointer(), rv.Len()}, depth); err != nil {
 				return nil, err
 			}
 			defer c.leave()

@@ -116,6 +116,16 @@ func TestMetadataCycles(t *testing.T) {
 			m["list"] = []map[string]any{m}
 			return map[string]any{"m": m}
 		}},
+		{"prefix of a slice holds itself", func() map[string]any {
+			s := make([]any, 2)
+			s[0], s[1] = s[:1], "leaf" // s[:1] is [s[:1]]
+			return map[string]any{"s": s}
+		}},
+		{"typed slice holds itself", func() map[string]any {
+			s := make([][]any, 1)
+			s[0] = []any{s}
+			return map[string]any{"s": s}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +134,14 @@ func TestMetadataCycles(t *testing.T) {
 			assert.Nil(t, e)
 		})
 	}
+
+	t.Run("a prefix of a slice inside it, not cyclic", func(t *testing.T) {
+		s := make([]any, 2)
+		s[0], s[1] = "leaf", s[:1] // s[:1] is ["leaf"]
+		e, err := entryWith(t, map[string]any{"s": s})
+		require.NoError(t, err)
+		assert.Equal(t, []any{"leaf", []any{"leaf"}}, e.Metadata()["s"])
+	})
 
 	t.Run("shared, not cyclic", func(t *testing.T) {
 		shared := map[string]any{"x": 1}
