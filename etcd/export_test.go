@@ -31,3 +31,13 @@ func EncodeCandidate(owner string, c registry.Candidate) ([]byte, error) {
 func DecodeCandidate(name, owner string, value []byte) (registry.Candidate, error) {
 	return decodeCandidate(name, owner, value)
 }
+
+// SetHeldRevision makes m believe that it holds etcd key k at revision rev,
+// so that the next watch event of k does not follow from what it holds (a
+// diverged event). It must run on the mirror's goroutine: call it from a
+// [WithBeforeWatch] function.
+func SetHeldRevision(m *Replica, k string, rev int64) {
+	if it := m.kvs[k]; it != nil {
+		it.modRev = rev
+	}
+}

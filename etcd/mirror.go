@@ -52,9 +52,15 @@ type Replica struct {
 	kvs     map[string]*item            // every key under root at rev, parsed
 	owners  map[string]map[string]*item // etcd owner → its candidate keys → item
 	applied map[string]bool             // etcd owners whose last applied set was not empty
-	failed  map[string]bool             // etcd owners whose last Apply the registry refused
-	nCands  int                         // usable candidate keys in kvs
-	nBad    int                         // skipped keys in kvs
+	// stale holds the etcd owners whose set in the registry may differ
+	// from owners: the registry refused their last Apply, or a revision cut
+	// short by a diverged event (see handle) changed them; staleSels the
+	// selection keys that such a revision changed. The next load applies
+	// them again.
+	stale     map[string]bool
+	staleSels map[string]address
+	nCands    int // usable candidate keys in kvs
+	nBad      int // skipped keys in kvs
 
 	mu sync.Mutex // guards the fields below
 	st Status     // Healthy computed at Status
@@ -93,10 +99,12 @@ type Status struct {
 	LastErrorTime time.Time
 	// LastContact is when the mirror last heard from etcd.
 	LastContact time.Time
-	// Skipped counts the values the mirror could not use, each written
-	// version once: a key not in the layout, a value that is not a
-	// candidate in the manifest format, a key and value that name different
-	// candidates, an unknown factory name, an invalid selection.
+	// Skipped counts the values the mirror could not use: a key not in the
+	// layout, a value that is not a candidate in the manifest format, a key
+	// and value that name different candidates, an unknown factory name, an
+	// invalid selection. It counts each written version once, except that a
+	// load that fails part way forgets the values it read, so the next load
+	// counts (and logs) those again.
 	Skipped uint64
 	// Invalid is how many keys under the prefix are skipped at Revision.
 	Invalid int
@@ -162,7 +170,8 @@ func Mirror(ctx context.Context, client *clientv3.Client, prefix string, r *regi
 		kvs:       map[string]*item{},
 		owners:    map[string]map[string]*item{},
 		applied:   map[string]bool{},
-		failed:    map[string]bool{},
+		stale:     map[string]bool{},
+		staleSels: map[string]address{},
 		advanced:  make(chan struct{}),
 	}
 	go m.run(ctx)
@@ -377,7 +386,15 @@ func (m *Replica) handle(resp clientv3.WatchResponse) error {
 		}
 		rev = r
 		if err := m.event(ev, d); err != nil {
-			m.flush(d)
+			// The events of rev before this one are in kvs but must not
+			// reach the registry: that would show part of a revision (of a
+			// Publish). The registry keeps the sets of the last whole
+			// revision, and the load that follows applies what rev's
+			// events changed, even where kvs already holds etcd's version.
+			for o := range d.owners {
+				m.stale[o] = true
+			}
+			maps.Copy(m.staleSels, d.selections)
 			return err
 		}
 	}
@@ -466,7 +483,9 @@ func (m *Replica) set(k string, old, it *item, d *dirty) {
 }
 
 // parse reads the value of key k written at revision rev. A value it cannot
-// use is logged and counted here, once per written version.
+// use is logged and counted here, once each time it is parsed: once per
+// written version, but again when a load that failed read it (see
+// Status.Skipped).
 func (m *Replica) parse(k string, value []byte, rev int64) *item {
 	it := &item{modRev: rev}
 	it.err = func() error {
@@ -543,17 +562,18 @@ func (m *Replica) applyOwner(owner string) {
 		}
 	}
 	if len(cs) == 0 && !m.applied[owner] {
+		delete(m.stale, owner)
 		return // nothing registered, nothing to register
 	}
 	if _, err := m.reg.Apply(m.opts.ownerPrefix+owner, cs); err != nil {
-		m.failed[owner] = true
+		m.stale[owner] = true
 		m.mu.Lock()
 		m.st.Rejected++
 		m.mu.Unlock()
 		m.fail(fmt.Errorf("apply the set of %q (%d candidates): %w", owner, len(cs), err))
 		return
 	}
-	delete(m.failed, owner)
+	delete(m.stale, owner)
 	if len(cs) == 0 {
 		delete(m.applied, owner)
 	} else {
@@ -619,10 +639,13 @@ func (m *Replica) load(ctx context.Context) (int64, error) {
 			m.set(k, old, it, d)
 		}
 	}
-	// Owners the registry refused last time get another try.
-	for o := range m.failed {
+	// Owners the registry refused last time get another try, and what a
+	// revision cut short by a diverged event changed is applied.
+	for o := range m.stale {
 		d.owners[o] = true
 	}
+	maps.Copy(d.selections, m.staleSels)
+	clear(m.staleSels)
 	// Owners that vanished go first (their removal frees room under the
 	// registry's limits); the others by their newest write, the order in
 	// which a mirror that saw every write applied them last.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	oetcd "github.com/oneiric-go/oneiric/etcd"
@@ -117,11 +119,18 @@ func TestPublishRefuses(t *testing.T) {
 		{"empty owner", "/p", "", []registry.Candidate{cand("a", "k", "p", 1)}, registry.ErrInvalidCandidate},
 		{"control character in the owner", "/p", "o\x01", []registry.Candidate{cand("a", "k", "p", 1)}, registry.ErrInvalidCandidate},
 		{"empty prefix", "/", "o", []registry.Candidate{cand("a", "k", "p", 1)}, nil},
+		// Values JSON cannot encode: the error says why.
+		{"NaN in the metadata", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"x": math.NaN()}}}, registry.ErrInvalidCandidate},
+		{"+Inf in the metadata", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"x": []any{math.Inf(1)}}}}, registry.ErrInvalidCandidate},
+		{"a chan in the metadata", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"x": make(chan int)}}}, registry.ErrInvalidCandidate},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := oetcd.Publish(ctx, c, tc.prefix, tc.owner, tc.cs)
 			if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) {
 				t.Fatalf("err = %v, want one matching %v", err, tc.is)
+			}
+			if strings.Contains(tc.name, "metadata") && !strings.Contains(err.Error(), "json: unsupported") {
+				t.Fatalf("err = %v, want json's reason in it", err)
 			}
 		})
 	}
@@ -148,6 +157,18 @@ func TestPublishTooManyKeys(t *testing.T) {
 	}
 	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[:128]); err != nil {
 		t.Fatalf("128 keys: %v", err)
+	}
+	// A change of a set of 128 keys fits too: its transaction compares each
+	// of the keys it keeps (127) and the owner's directory.
+	cs[0] = cand("adapter", "k000", "p", 2)
+	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[:128]); err != nil {
+		t.Fatalf("128 keys, one changed: %v", err)
+	}
+	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[1:129]); err != nil {
+		t.Fatalf("128 keys, one replaced: %v", err)
+	}
+	if keys := keysUnder(t, c, "/p/"); len(keys) != 128 || keys[oetcd.CandidateKey("/p", "big", "adapter", "k128", "p")] == "" {
+		t.Fatalf("after replacing a key: %d keys", len(keys))
 	}
 }
 
@@ -254,5 +275,153 @@ func TestPublishManifest(t *testing.T) {
 	}
 	if v := keysUnder(t, c, "/p/selections/")["/p/selections/adapter/queue"]; v != "nats" {
 		t.Fatalf("selection = %q", v)
+	}
+}
+
+// A nil client is an error, as it is for Mirror, not a panic.
+func TestPublishNilClient(t *testing.T) {
+	ctx := ctxT(t)
+	if _, err := oetcd.Publish(ctx, nil, "/p", "o", []registry.Candidate{cand("a", "k", "p", 1)}); err == nil {
+		t.Fatal("Publish with a nil client: no error")
+	}
+	if _, err := oetcd.PublishManifest(ctx, nil, "/p", &manifest.Manifest{Owner: "o"}); err == nil {
+		t.Fatal("PublishManifest with a nil client: no error")
+	}
+	if _, err := oetcd.PublishSelection(ctx, nil, "/p", "a", "k", "p"); err == nil {
+		t.Fatal("PublishSelection with a nil client: no error")
+	}
+}
+
+// interleavingKV is a clientv3.KV that calls between before the first
+// transaction it builds: after a Publish has read the owner's keys, before
+// it commits.
+type interleavingKV struct {
+	clientv3.KV
+	once    sync.Once
+	between func()
+	txns    atomic.Int32
+}
+
+func (k *interleavingKV) Txn(ctx context.Context) clientv3.Txn {
+	k.once.Do(k.between)
+	k.txns.Add(1)
+	return k.KV.Txn(ctx)
+}
+
+// interleaved returns a client that uses c's KV through an interleavingKV
+// calling between.
+func interleaved(t *testing.T, c *clientv3.Client, between func()) (*clientv3.Client, *interleavingKV) {
+	t.Helper()
+	kv := &interleavingKV{KV: c.KV, between: between}
+	w := clientv3.NewCtxClient(context.Background())
+	w.KV = kv
+	t.Cleanup(func() { w.Close() })
+	return w, kv
+}
+
+// A key that a Publish keeps unchanged, deleted by another Publish between
+// its read and its commit, makes it read again: it does not commit its set
+// without that key. B publishes {p1,p2}; A reads it; B publishes {p1}; A
+// publishes {p1,p2,p3}: etcd must hold A's set whole, not {p1,p3}.
+func TestPublishSeesAKeptKeyDeleted(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s)
+	ctx := ctxT(t)
+	set := func(ps ...string) []registry.Candidate {
+		var cs []registry.Candidate
+		for _, p := range ps {
+			cs = append(cs, cand("adapter", "cache", p, 1))
+		}
+		return cs
+	}
+	keys := func(ps ...string) string {
+		var ks []string
+		for _, p := range ps {
+			ks = append(ks, oetcd.CandidateKey("/p", "o", "adapter", "cache", p))
+		}
+		return strings.Join(ks, ",")
+	}
+	if _, err := oetcd.Publish(ctx, c, "/p", "o", set("p1", "p2")); err != nil {
+		t.Fatal(err)
+	}
+	var bRev int64
+	a, kv := interleaved(t, c, func() {
+		var err error
+		if bRev, err = oetcd.Publish(ctx, c, "/p", "o", set("p1")); err != nil {
+			t.Error(err)
+		}
+	})
+	aRev, err := oetcd.Publish(ctx, a, "/p", "o", set("p1", "p2", "p3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aRev <= bRev {
+		t.Fatalf("A committed at revision %d, B at %d: A is the last", aRev, bRev)
+	}
+	got := strings.Join(slices.Sorted(maps.Keys(keysUnder(t, c, "/p/"))), ",")
+	if got != keys("p1", "p2", "p3") {
+		t.Fatalf("etcd holds %s; want A's set %s (or B's %s), whole", got, keys("p1", "p2", "p3"), keys("p1"))
+	}
+	if n := kv.txns.Load(); n != 2 {
+		t.Fatalf("A built %d transactions, want 2: the first fails, the second commits", n)
+	}
+}
+
+// Publishing the same manifest twice writes nothing the second time, like
+// Publish: its selections are not written again either.
+func TestPublishManifestTwiceWritesNothing(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s)
+	ctx := ctxT(t)
+	m, err := manifest.ParseFile("../manifest/testdata/good/app.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev1, err := oetcd.PublishManifest(ctx, c, "/p", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev2, err := oetcd.PublishManifest(ctx, c, "/p", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := c.Get(ctx, "/p/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev2 != rev1 || now.Header.Revision != rev1 {
+		t.Fatalf("first publish at revision %d, second returned %d, etcd at %d: want all equal", rev1, rev2, now.Header.Revision)
+	}
+}
+
+// A selection that PublishManifest leaves in place because it already has
+// the manifest's provider is still guarded: when it changes between the
+// read and the commit, PublishManifest reads again and puts it, so the
+// manifest's candidates and selections land together.
+func TestPublishManifestGuardsKeptSelections(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s)
+	ctx := ctxT(t)
+	m, err := manifest.ParseFile("../manifest/testdata/good/app.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oetcd.PublishManifest(ctx, c, "/p", m); err != nil {
+		t.Fatal(err)
+	}
+	m.Candidates[0].Priority = new(91) // a change, so that there is a transaction
+	a, kv := interleaved(t, c, func() {
+		if _, err := oetcd.PublishSelection(ctx, c, "/p", "adapter", "queue", "redis-streams"); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := oetcd.PublishManifest(ctx, a, "/p", m); err != nil {
+		t.Fatal(err)
+	}
+	if v := keysUnder(t, c, "/p/selections/")["/p/selections/adapter/queue"]; v != "nats" {
+		t.Fatalf("selection = %q, want the manifest's nats", v)
+	}
+	if n := kv.txns.Load(); n != 2 {
+		t.Fatalf("%d transactions, want 2: the first fails, the second commits", n)
 	}
 }
