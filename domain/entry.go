@@ -101,13 +101,17 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 // same address, provider, owner, effective priority, stack level, source,
 // capabilities, factory and metadata. A nil o is never the same.
 //
-// Factories are compared with == when their type is comparable. Two func
-// factories are the same only when they are one func value: the same
-// top-level function or function literal that captures nothing, or copies of
-// one closure. Two closures made by the same literal are different, since
-// what they captured may differ, and so are two evaluations of a method
-// value. Metadata is compared deeply (a func inside metadata never compares
-// equal). Sequence numbers and registration times are not compared.
+// Factories are compared with == when both values are comparable, and
+// deeply ([reflect.DeepEqual]) otherwise: a struct of configuration holding
+// a slice is the same as an equal one, while one holding a func in an
+// interface field is the same as no other value (and comparing it does not
+// panic). Two func factories are the same only when they are one func value:
+// the same top-level function or function literal that captures nothing, or
+// copies of one closure. Two closures made by the same literal are
+// different, since what they captured may differ, and so are two evaluations
+// of a method value. Metadata is compared deeply (a func inside metadata
+// never compares equal). Sequence numbers and registration times are not
+// compared.
 func (e *Entry) SameAs(o *Entry) bool {
 	if o == nil {
 		return false
@@ -128,10 +132,12 @@ func sameFactory(a, b any) bool {
 	if ta.Kind() == reflect.Func {
 		return funcValue(a) == funcValue(b)
 	}
-	if ta.Comparable() {
+	// A comparable type can still hold, in an interface field, a value that
+	// is not (a func, say), and == would panic on it: ask the values.
+	if reflect.ValueOf(a).Comparable() && reflect.ValueOf(b).Comparable() {
 		return a == b
 	}
-	return false
+	return reflect.DeepEqual(a, b)
 }
 
 // funcValue returns the func value that f, an interface holding a func,

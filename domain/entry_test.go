@@ -23,6 +23,15 @@ func newConn() any { return "conn" }
 
 type dialer struct{ dsn string }
 
+// hosts is a factory configuration whose type is not comparable.
+type hosts struct{ Hosts []string }
+
+// plugin is comparable by type, but == panics when New holds a func.
+type plugin struct {
+	Name string
+	New  any
+}
+
 func (d *dialer) Dial() any { return d.dsn }
 
 // TestSameAsFactories covers how SameAs compares factories: comparable values
@@ -55,7 +64,12 @@ func TestSameAsFactories(t *testing.T) {
 		{"different comparable values", "dsn", "other", false},
 		{"one pointer", d, d, true},
 		{"two pointers to equal values", d, &dialer{"redis://x"}, false},
-		{"an incomparable type", []string{"a"}, []string{"a"}, false},
+		{"equal values of an incomparable type", hosts{[]string{"a"}}, hosts{[]string{"a"}}, true},
+		{"different values of an incomparable type", hosts{[]string{"a"}}, hosts{[]string{"b"}}, false},
+		{"equal slices", []string{"a"}, []string{"a"}, true},
+		{"a comparable type holding a func", plugin{"cache", newConn}, plugin{"cache", newConn}, false},
+		{"a comparable type holding a func and one holding a value", plugin{"cache", newConn}, plugin{"cache", "conn"}, false},
+		{"a comparable type holding equal values", plugin{"cache", "conn"}, plugin{"cache", "conn"}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1159,3 +1159,25 @@ func TestApplyReplacesAClosureThatCapturedSomethingElse(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "redis://new", e.Factory().(func() any)())
 }
+
+// TestApplyFactoryHoldingAFunc: a factory whose type is comparable but holds
+// a func in an interface field cannot be compared with ==; Apply must not
+// panic on it. Such a factory is the same as no other value, so applying it
+// again replaces its entry.
+func TestApplyFactoryHoldingAFunc(t *testing.T) {
+	type plugin struct {
+		Name string
+		New  any
+	}
+	r := registry.New()
+	cs := []registry.Candidate{{Domain: "adapter", Key: "cache", Provider: "redis", Factory: plugin{"redis", func() any { return "conn" }}}}
+	for i := range 2 {
+		var res registry.ApplyResult
+		var err error
+		require.NotPanics(t, func() { res, err = r.Apply("plugins", cs) }, "apply %d", i)
+		require.NoError(t, err)
+		assert.Len(t, res.Added, 1, "apply %d", i)
+		assert.Len(t, res.Removed, i, "apply %d", i)
+	}
+	assert.Len(t, r.ListActive("adapter"), 1)
+}
