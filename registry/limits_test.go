@@ -398,6 +398,51 @@ func TestLimitMaxDomainsConcurrent(t *testing.T) {
 	})
 }
 
+// TestLimitMaxDomainsSwapRefusesNothingAllowed: an Apply that swaps its
+// owner's domain for another, at MaxDomains, does not make a concurrent
+// Register of a third domain fail: the registry holds one domain of the swap
+// and the third either way, so every order allows it. (The count of domains
+// once held the swap's new domain before it released the old one, and
+// refused about half of these registrations.)
+func TestLimitMaxDomainsSwapRefusesNothingAllowed(t *testing.T) {
+	rounds := 2000
+	if raceEnabled {
+		rounds = 500
+	}
+	r := registry.New(registry.WithLimits(registry.Limits{MaxDomains: 2}))
+	i5Apply(t, r, "owner", []registry.Candidate{i5C("swap-a", "cache", "redis", 1)})
+	var refused atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range rounds {
+			d := []string{"swap-b", "swap-a"}[i%2]
+			if _, err := r.Apply("owner", []registry.Candidate{i5C(d, "cache", "redis", 1)}); err != nil {
+				t.Errorf("swap %d: %v", i, err)
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for i := range rounds {
+			if _, err := r.Register(i5C("third", "cache", "redis", 1)); err != nil {
+				if !errors.Is(err, registry.ErrLimitExceeded) {
+					t.Errorf("register %d: %v", i, err)
+					return
+				}
+				refused.Add(1)
+			}
+			r.Unregister("third", "cache", "redis")
+		}
+	})
+	i5Go(t, "swapper and registrar", wg.Wait)
+	assert.Zero(t, refused.Load(), "registrations of a third domain refused")
+	// The count did not drift: one domain held, so one more fits, two do not.
+	require.Len(t, r.Domains(), 1)
+	i5Register(t, r, i5C("third", "cache", "redis", 1))
+	_, err := r.Register(i5C("fourth", "cache", "redis", 1))
+	i5RequireLimitMax(t, err, "domains", 2)
+}
+
 // i5RequireLimitMax is i5RequireLimit for any max.
 func i5RequireLimitMax(t *testing.T, err error, limit string, limitMax int) {
 	t.Helper()

@@ -78,21 +78,24 @@ func (s *Set) checkKeyLocked(r Route, key string, t *table, n int, isNew bool) e
 // reserveDomains reserves room for n new domains, or fails without reserving
 // any. Creating a table consumes a reservation; removing one releases it.
 // freed is how many domains the same write removes (an Apply that swaps one
-// domain for another): the limit judges the state the write leaves, so they
-// count as room, but their reservations are released only as their tables
-// are removed, later in the write. Until then the count exceeds the domains
-// held by at most freed; it is never below them, so the limit always holds.
+// domain for another). The count moves by n - freed at once, to what the
+// write leaves, and the write does not count its removals again (see
+// [Set.batch]). A concurrent write of another domain is therefore judged
+// against the state this write leaves, as it would be if it came right
+// after it; judging it against a count that still held the freed domains
+// refused registrations that either order allows.
 func (s *Set) reserveDomains(dom string, n, freed int) error {
-	if n == 0 {
+	if n == 0 && freed == 0 {
 		return nil
 	}
 	m := int64(s.limits.MaxDomains)
 	for {
 		cur := s.domainN.Load()
-		if m > 0 && cur+int64(n-freed) > m {
+		next := cur + int64(n-freed)
+		if m > 0 && n > 0 && next > m {
 			return &domain.LimitError{Limit: "domains", Max: int(m), Domain: dom}
 		}
-		if s.domainN.CompareAndSwap(cur, cur+int64(n)) {
+		if s.domainN.CompareAndSwap(cur, next) {
 			return nil
 		}
 	}
@@ -293,6 +296,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		}
 	}
 	multi := changed > 1
+	removed := 0 // domains this batch's installs removed; reserveDomains released them
 	var epoch uint64
 	if multi {
 		s.epoch++
@@ -313,7 +317,9 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		// Look the table and slot up again: an earlier key of this batch may
 		// have created the domain's table.
 		t, sl := s.keyLocked(w.route, w.key)
-		s.installLocked(w.route, t, sl, w.key, next, delta)
+		if s.installLocked(w.route, t, sl, w.key, next, delta) {
+			removed++
+		}
 		yield()
 		if c := change(w.route.Domain, w.key, w.old, w.next, reason); c.Changed() {
 			res.Changes = append(res.Changes, c)
@@ -328,12 +334,18 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 			t, sl := s.keyLocked(w.route, w.key)
 			switch {
 			case w.emptied:
-				s.installLocked(w.route, t, sl, w.key, nil, 0)
+				if s.installLocked(w.route, t, sl, w.key, nil, 0) {
+					removed++
+				}
 			case sl.b != nil:
 				// Committed: readers may take the winner from the bucket again.
 				sl.b.publish(sl.load(), epoch)
 			}
 		}
+	}
+	if removed != freed {
+		// reserveDomains released freed domains; keep the count exact.
+		s.domainN.Add(int64(freed - removed))
 	}
 	if replace {
 		s.recordOwnerLocked(owner, order)
@@ -399,7 +411,9 @@ func (s *Set) Unregister(r Route, key, provider string) (int, Change) {
 	if n == 0 {
 		return 0, Change{}
 	}
-	s.installLocked(r, t, sl, key, ks, -n)
+	if s.installLocked(r, t, sl, key, ks, -n) {
+		s.domainN.Add(-1)
+	}
 	c := change(r.Domain, key, old, ks, ReasonUnregister)
 	s.emit(c)
 	return n, c
@@ -633,14 +647,16 @@ func (s *Set) keyLocked(r Route, key string) (*table, keyRef) {
 
 // installLocked makes ks, which is not yet published, the state of
 // (r.Domain, key), whose table and place the caller found with keyLocked. A
-// nil ks removes the key; a domain left without keys is removed. delta is the
-// change in the domain's number of candidates. The caller holds the routed
-// shard's mu.
-func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyState, delta int) {
+// nil ks removes the key; a domain left without keys is removed, and then
+// installLocked reports true: the caller releases the domain's place in the
+// count of domains (domainN), which a batch has done beforehand. delta is
+// the change in the domain's number of candidates. The caller holds the
+// routed shard's mu.
+func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyState, delta int) (removedDomain bool) {
 	sh := &s.shards[r.Index]
 	if t == nil {
 		if ks == nil {
-			return
+			return false
 		}
 		t = &table{name: r.Domain} // its domain was reserved by the caller (reserveDomains)
 		t.keys.Store(&trie.Map[string, *slot]{})
@@ -672,9 +688,10 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 		t.keys.Store(&km)
 		if km.Len() == 0 {
 			sh.removeDomainLocked(r.Hash, t)
-			s.domainN.Add(-1)
+			return true
 		}
 	}
+	return false
 }
 
 // policyLocked returns the ranking policy of (domain, key): its selection and
