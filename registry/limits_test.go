@@ -443,6 +443,56 @@ func TestLimitMaxDomainsSwapRefusesNothingAllowed(t *testing.T) {
 	i5RequireLimitMax(t, err, "domains", 2)
 }
 
+// TestLimitMaxDomainsHeldWhileAnApplyEmptiesADomain: an Apply that empties
+// a domain releases its place in the limit only once the domain is gone. A
+// Register of another domain that succeeds while readers can still resolve
+// the emptied domain would make the registry hold more than MaxDomains.
+func TestLimitMaxDomainsHeldWhileAnApplyEmptiesADomain(t *testing.T) {
+	keys, rounds := 2000, 40
+	if raceEnabled {
+		keys, rounds = 500, 20
+	}
+	r := registry.New(registry.WithLimits(registry.Limits{MaxDomains: 2}))
+	i5Register(t, r, i5C("other", "cache", "redis", 1))
+	big := make([]registry.Candidate, keys) // many keys: a long Apply
+	for i := range big {
+		big[i] = i5C("big", fmt.Sprint("k", i), "redis", 1)
+	}
+	i5Apply(t, r, "owner", big)
+	var over, registered atomic.Int64
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer done.Store(true)
+		for range rounds {
+			if _, err := r.Apply("owner", nil); err != nil {
+				t.Errorf("empty: %v", err)
+				return
+			}
+			if _, err := r.Apply("owner", big); err != nil && !errors.Is(err, registry.ErrLimitExceeded) {
+				t.Errorf("refill: %v", err)
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for !done.Load() {
+			if _, err := r.Register(i5C("third", "cache", "redis", 1)); err != nil {
+				continue // at the limit: refused, as it should be
+			}
+			registered.Add(1)
+			// "other" and "third" are held; "big" must not be visible.
+			if _, ok := r.Resolve("big", "k0"); ok {
+				over.Add(1)
+			}
+			r.Unregister("third", "cache", "redis")
+		}
+	})
+	i5Go(t, "apply and register", wg.Wait)
+	assert.Zero(t, over.Load(), "times three domains were visible under MaxDomains 2")
+	t.Logf("%d registrations of the third domain succeeded", registered.Load())
+}
+
 // i5RequireLimitMax is i5RequireLimit for any max.
 func i5RequireLimitMax(t *testing.T, err error, limit string, limitMax int) {
 	t.Helper()

@@ -38,7 +38,7 @@ type Set struct {
 
 	limits  domain.Limits // fixed at NewSet
 	notify  func(Change)  // called under a write's locks with each change; must not block; nil: none
-	domainN atomic.Int64  // domains with keys: reserved before a domain is created; a batch releases those it empties when it reserves (reserveDomains)
+	domainN atomic.Int64  // domains with keys: reserved before a domain is created, released after one is removed (a batch nets the two; see reserveDomains)
 
 	batchMu   sync.Mutex                // serialises batches; lock order 1 (package doc)
 	epoch     uint64                    // last batch epoch handed out; guarded by batchMu

@@ -78,24 +78,26 @@ func (s *Set) checkKeyLocked(r Route, key string, t *table, n int, isNew bool) e
 // reserveDomains reserves room for n new domains, or fails without reserving
 // any. Creating a table consumes a reservation; removing one releases it.
 // freed is how many domains the same write removes (an Apply that swaps one
-// domain for another). The count moves by n - freed at once, to what the
-// write leaves, and the write does not count its removals again (see
-// [Set.batch]). A concurrent write of another domain is therefore judged
-// against the state this write leaves, as it would be if it came right
-// after it; judging it against a count that still held the freed domains
-// refused registrations that either order allows.
+// domain for another). The limit judges the state the write leaves. The
+// count moves at once by n - freed when that is positive, and by nothing
+// otherwise; the write releases the rest (freed - n) only once it has
+// removed the freed domains (see [Set.batch]). So the count is never below
+// the domains a reader can see, and the limit always holds; and a swap
+// (n = freed) leaves it unchanged, so a concurrent write of another domain
+// is not refused for a domain the swap is about to release, which either
+// order of the two allows.
 func (s *Set) reserveDomains(dom string, n, freed int) error {
-	if n == 0 && freed == 0 {
+	grow := int64(max(n-freed, 0))
+	if grow == 0 {
 		return nil
 	}
 	m := int64(s.limits.MaxDomains)
 	for {
 		cur := s.domainN.Load()
-		next := cur + int64(n-freed)
-		if m > 0 && n > 0 && next > m {
+		if m > 0 && cur+grow > m {
 			return &domain.LimitError{Limit: "domains", Max: int(m), Domain: dom}
 		}
-		if s.domainN.CompareAndSwap(cur, next) {
+		if s.domainN.CompareAndSwap(cur, cur+grow) {
 			return nil
 		}
 	}
@@ -296,7 +298,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		}
 	}
 	multi := changed > 1
-	removed := 0 // domains this batch's installs removed; reserveDomains released them
+	removed := 0 // domains this batch's installs removed
 	var epoch uint64
 	if multi {
 		s.epoch++
@@ -343,9 +345,11 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 			}
 		}
 	}
-	if removed != freed {
-		// reserveDomains released freed domains; keep the count exact.
-		s.domainN.Add(int64(freed - removed))
+	// reserveDomains counted n - freed new domains when positive; the
+	// installs created n and removed `removed` (freed, as checked before).
+	// Release what is left, now that the removed domains are gone.
+	if d := int64(len(newDomains)-removed) - int64(max(len(newDomains)-freed, 0)); d != 0 {
+		s.domainN.Add(d)
 	}
 	if replace {
 		s.recordOwnerLocked(owner, order)
