@@ -109,7 +109,10 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 // the same top-level function or function literal that captures nothing, or
 // copies of one closure. Two closures made by the same literal are
 // different, since what they captured may differ, and so are two evaluations
-// of a method value. Metadata is compared deeply (a func inside metadata
+// of a method value or of a generic function instantiated inside generic
+// code (the compiler may make a new closure each time). Such a factory is
+// re-registered by every Apply of the registry, never kept stale.
+// Metadata is compared deeply (a func inside metadata
 // never compares equal). Sequence numbers and registration times are not
 // compared.
 func (e *Entry) SameAs(o *Entry) bool {
