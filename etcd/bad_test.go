@@ -60,16 +60,18 @@ var badValues = []struct{ key, value, says string }{
 	{"candidates/o/adapter/cache", `{"domain":"adapter","key":"cache"}`, "want 4 parts"},
 	{"candidates/o%01/adapter/cache/x", `{"domain":"adapter","key":"cache","provider":"x"}`, "control character"},
 	{"other/thing", `x`, "key not in the layout"},
+	{"owners/o/extra", `1`, "want 1 parts"},
 	{"selections/adapter/cache", "bad\x01provider", "selection"},
 }
 
 // Values the mirror cannot use (not JSON, not one candidate, an unknown or
 // misspelt field, a key and value that disagree, an unknown factory, a key
-// outside the layout, an invalid selection) are logged with their key,
-// counted and skipped, whether the mirror finds them in its first load or in
-// its watch; the good candidates next to them are applied. A bad value
-// replaced by a good one is applied; deleting the bad keys clears the count
-// of invalid keys but not of skipped values.
+// outside the layout, a generation key with a segment too many, an invalid
+// selection) are logged with their key, counted and skipped, whether the
+// mirror finds them in its first load or in its watch; the good candidates
+// next to them are applied (and the good owner's generation key is not
+// counted). A bad value replaced by a good one is applied; deleting the bad
+// keys clears the count of invalid keys but not of skipped values.
 func TestMirrorSkipsBadValues(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s)
@@ -144,7 +146,7 @@ func TestMirrorSkipsBadValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range badValues {
-		if strings.HasPrefix(b.key, "candidates/") && b.key != "candidates/o/adapter/cache/typo" {
+		if (strings.HasPrefix(b.key, "candidates/") || strings.HasPrefix(b.key, "owners/")) && b.key != "candidates/o/adapter/cache/typo" {
 			d, err := c.Delete(ctx, prefix+"/"+b.key)
 			if err != nil {
 				t.Fatal(err)

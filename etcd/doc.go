@@ -13,14 +13,18 @@
 //
 //	PREFIX/candidates/OWNER/DOMAIN/KEY/PROVIDER   one candidate, in the manifest JSON format
 //	PREFIX/selections/DOMAIN/KEY                  the selected provider, as plain text
+//	PREFIX/owners/OWNER                           the owner's generation: written by every Publish of it
 //
 // Each name is escaped with [url.PathEscape], so a name may hold "/" (it
-// becomes "%2F") or "%" ("%25"); [CandidateKey] and [SelectionKey] build the
-// keys. A mirror accepts only that canonical escaping, so a candidate has
-// exactly one key. One key per (owner, domain, key, provider) means one
-// candidate per provider per key per owner. The value of a candidate key is
-// the object a manifest's "candidates" array holds (docs/manifest.md), its
-// factory a name that each host looks up in its own table.
+// becomes "%2F") or "%" ("%25"); [CandidateKey], [SelectionKey] and
+// [GenerationKey] build the keys. A mirror accepts only that canonical
+// escaping, so a candidate has exactly one key. One key per (owner, domain,
+// key, provider) means one candidate per provider per key per owner. The
+// value of a candidate key is the object a manifest's "candidates" array
+// holds (docs/manifest.md), its factory a name that each host looks up in
+// its own table. An owner's generation key is the publishers' guard against
+// each other ([Publish]); mirrors ignore it (it is neither a candidate nor a
+// skipped value), and it goes when the owner's set becomes empty.
 //
 // # Guarantees
 //

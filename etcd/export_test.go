@@ -13,13 +13,14 @@ func WithBeforeWatch(f func(ctx context.Context, rev int64)) Option {
 	return func(o *options) { o.beforeWatch = f }
 }
 
-// ParseKey exposes parseKey: kind is "candidate" or "selection".
+// ParseKey exposes parseKey: kind is "candidate", "selection" or
+// "generation".
 func ParseKey(prefix, k string) (kind, owner, domain, key, provider string, err error) {
 	a, err := parseKey(cleanPrefix(prefix)+"/", k)
 	if err != nil {
 		return "", "", "", "", "", err
 	}
-	kind = map[keyKind]string{kindCandidate: "candidate", kindSelection: "selection"}[a.kind]
+	kind = map[keyKind]string{kindCandidate: "candidate", kindSelection: "selection", kindGeneration: "generation"}[a.kind]
 	return kind, a.owner, a.domain, a.key, a.provider, nil
 }
 

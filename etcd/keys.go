@@ -7,10 +7,11 @@ import (
 	"strings"
 )
 
-// The two directories of the key layout, under the prefix.
+// The directories of the key layout, under the prefix.
 const (
 	candidatesDir = "candidates"
 	selectionsDir = "selections"
+	ownersDir     = "owners" // the owners' generation keys, which mirrors ignore
 )
 
 // ErrBadKey is matched by the error of a key under the prefix that is not in
@@ -31,6 +32,19 @@ func CandidateKey(prefix, owner, domain, key, provider string) string {
 // value is the selected provider, as plain text.
 func SelectionKey(prefix, domain, key string) string {
 	return cleanPrefix(prefix) + "/" + selectionsDir + "/" + esc(domain) + "/" + esc(key)
+}
+
+// GenerationKey returns the etcd key of owner's generation:
+// prefix/owners/OWNER, the owner escaped as in [CandidateKey]. Every
+// [Publish] that writes anything for owner puts it in its transaction (and
+// deletes it when the owner's set becomes empty), and commits only if it
+// was not written since its read: so a concurrent publisher of the same
+// owner that committed any change, a deletion included, makes the other
+// read again. Its value (the number of candidates the owner holds) is
+// informative only; mirrors ignore the key. A program that writes an
+// owner's candidate keys itself should put it in the same transaction.
+func GenerationKey(prefix, owner string) string {
+	return cleanPrefix(prefix) + "/" + ownersDir + "/" + esc(owner)
 }
 
 // ownerDir returns the directory of owner's candidates, ending with "/".
@@ -59,10 +73,12 @@ type keyKind uint8
 const (
 	kindCandidate keyKind = iota + 1
 	kindSelection
+	kindGeneration // an owner's generation key: neither a candidate nor invalid
 )
 
 // address is what a key under the prefix names: a candidate (owner, domain,
-// key, provider) or a selection (domain, key).
+// key, provider), a selection (domain, key) or an owner's generation key
+// (owner).
 type address struct {
 	kind                         keyKind
 	owner, domain, key, provider string
@@ -84,8 +100,10 @@ func parseKey(root, k string) (address, error) {
 		a.kind, want = kindCandidate, 5
 	case selectionsDir:
 		a.kind, want = kindSelection, 3
+	case ownersDir:
+		a.kind, want = kindGeneration, 2
 	default:
-		return address{}, fmt.Errorf("%w: %q: want %s/… or %s/… under the prefix", ErrBadKey, k, candidatesDir, selectionsDir)
+		return address{}, fmt.Errorf("%w: %q: want %s/…, %s/… or %s/… under the prefix", ErrBadKey, k, candidatesDir, selectionsDir, ownersDir)
 	}
 	if len(parts) != want {
 		return address{}, fmt.Errorf("%w: %q: want %d parts after %q, got %d", ErrBadKey, k, want-1, root+parts[0]+"/", len(parts)-1)
@@ -101,10 +119,13 @@ func parseKey(root, k string) (address, error) {
 		}
 		names[i] = n
 	}
-	if a.kind == kindCandidate {
+	switch a.kind {
+	case kindCandidate:
 		a.owner, a.domain, a.key, a.provider = names[0], names[1], names[2], names[3]
-	} else {
+	case kindSelection:
 		a.domain, a.key = names[0], names[1]
+	case kindGeneration:
+		a.owner = names[0]
 	}
 	return a, nil
 }

@@ -37,21 +37,33 @@ func TestKeyLayout(t *testing.T) {
 	if kind, _, d, key, _, err := oetcd.ParseKey("/p", k); err != nil || kind != "selection" || d != "tenant/x" || key != "cache" {
 		t.Fatalf("ParseKey(%q) = %q %q %q %v", k, kind, d, key, err)
 	}
+	// The owner's generation key: outside the candidates directory, the
+	// owner escaped as in its candidate keys.
+	k = oetcd.GenerationKey("/p/", "team/a 100%")
+	if k != "/p/owners/team%2Fa%20100%25" {
+		t.Fatalf("GenerationKey = %q", k)
+	}
+	if kind, owner, _, _, _, err := oetcd.ParseKey("/p", k); err != nil || kind != "generation" || owner != "team/a 100%" {
+		t.Fatalf("ParseKey(%q) = %q %q %v", k, kind, owner, err)
+	}
 }
 
 // Keys not in the layout are refused, non-canonical escapes included: one
 // candidate has exactly one key.
 func TestKeyLayoutRefuses(t *testing.T) {
 	for name, k := range map[string]string{
-		"lower-case escape":  "/p/candidates/o/adapter/cache/a%2fb",
-		"needless escape":    "/p/candidates/o/adapter/cache/re%64is",
-		"raw space":          "/p/candidates/o/adapter/ca che/redis",
-		"bad escape":         "/p/candidates/o/adapter/cache/%zz",
-		"too few parts":      "/p/candidates/o/adapter/cache",
-		"too many parts":     "/p/candidates/o/adapter/cache/redis/x",
-		"selection too long": "/p/selections/adapter/cache/redis",
-		"unknown directory":  "/p/other/x",
-		"outside the prefix": "/q/candidates/o/adapter/cache/redis",
+		"lower-case escape":   "/p/candidates/o/adapter/cache/a%2fb",
+		"needless escape":     "/p/candidates/o/adapter/cache/re%64is",
+		"raw space":           "/p/candidates/o/adapter/ca che/redis",
+		"bad escape":          "/p/candidates/o/adapter/cache/%zz",
+		"too few parts":       "/p/candidates/o/adapter/cache",
+		"too many parts":      "/p/candidates/o/adapter/cache/redis/x",
+		"selection too long":  "/p/selections/adapter/cache/redis",
+		"unknown directory":   "/p/other/x",
+		"generation too long": "/p/owners/o/x",
+		"generation alone":    "/p/owners",
+		"generation escape":   "/p/owners/a%2fb",
+		"outside the prefix":  "/q/candidates/o/adapter/cache/redis",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, _, _, _, _, err := oetcd.ParseKey("/p", k); !errors.Is(err, oetcd.ErrBadKey) {

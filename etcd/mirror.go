@@ -102,9 +102,10 @@ type Status struct {
 	// Skipped counts the values the mirror could not use: a key not in the
 	// layout, a value that is not a candidate in the manifest format, a key
 	// and value that name different candidates, an unknown factory name, an
-	// invalid selection. It counts each written version once, except that a
-	// load that fails part way forgets the values it read, so the next load
-	// counts (and logs) those again.
+	// invalid selection. An owner's generation key ([GenerationKey]) is
+	// neither used nor skipped. It counts each written version once, except
+	// that a load that fails part way forgets the values it read, so the
+	// next load counts (and logs) those again.
 	Skipped uint64
 	// Invalid is how many keys under the prefix are skipped at Revision.
 	Invalid int
@@ -494,6 +495,12 @@ func (m *Replica) parse(k string, value []byte, rev int64) *item {
 			return err
 		}
 		it.addr = a
+		if a.kind == kindGeneration {
+			// A publisher's guard (see GenerationKey): held, so that its
+			// watch events follow from what the mirror holds, but neither
+			// a candidate nor a selection. Its value means nothing here.
+			return domain.CheckName("owner", a.owner, false)
+		}
 		if a.kind == kindSelection {
 			p := string(value)
 			if err := domain.CheckAddress(a.domain, a.key, p); err != nil {

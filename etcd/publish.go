@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/oneiric-go/oneiric/domain"
@@ -39,18 +40,26 @@ import (
 // holding NaN, say) included, matches [registry.ErrInvalidCandidate] and
 // nothing is written. A nil client is an error.
 //
-// Publish reads the owner's keys, then commits its transaction only if none
-// of them was created, changed or deleted since (compares on their
-// modification revisions: one on the owner's whole directory, and one for
-// each key it keeps unchanged, which the first cannot see deleted); when a
-// concurrent Publish of the same owner got in first, it reads again and
-// retries, after a short random pause, until ctx ends. So concurrent
-// publishers of one owner never leave a mix of their sets: the last to
-// commit wins whole. etcd limits both the writes and the compares of a
-// transaction (--max-txn-ops, 128 by default): a change that writes more
-// keys than that, or that keeps more than that minus one keys unchanged,
-// fails with etcd's "too many operations in txn request". A set of at most
-// that many candidates fits, unless the owner holds more keys than that.
+// Publish reads the owner's keys and its generation key ([GenerationKey])
+// at one revision, and its transaction also puts the generation key (or
+// deletes it, when the set becomes empty). It commits only if the
+// generation key was not written, and none of the owner's keys created or
+// changed, since its read: two compares, whatever the size of the set. A
+// concurrent Publish of the same owner that got in first wrote the
+// generation key, whatever it changed, a deletion of a key this one keeps
+// included; Publish then reads again and retries, after a short random
+// pause, until ctx ends. So
+// concurrent publishers of one owner never leave a mix of their sets: the
+// last to commit wins whole. (A writer that does not put the generation key,
+// etcdctl say, is seen when it creates or changes one of the owner's keys,
+// not when it deletes one.)
+//
+// etcd limits the operations of a transaction (--max-txn-ops, 128 by
+// default): the writes of one Publish, its puts and deletes plus one for the
+// generation key, must not exceed it, or the Publish fails whole with etcd's
+// "too many operations in txn request" and writes nothing; its compares are
+// always two. A first publish of up to 127 candidates fits, and so does any
+// later change of up to 127 keys, however many the owner keeps.
 func Publish(ctx context.Context, client *clientv3.Client, prefix, owner string, cs []registry.Candidate) (int64, error) {
 	if client == nil {
 		return 0, errors.New("etcd.Publish needs a client")
@@ -63,10 +72,12 @@ func Publish(ctx context.Context, client *clientv3.Client, prefix, owner string,
 // validates m first ([manifest.Manifest.Validate]). Selections are not owned:
 // a selection that m no longer has is left in place (remove one with
 // [PublishSelection] and an empty provider). Like the candidates, a
-// selection whose stored provider is already m's is not written again (its
-// transaction compares it instead, so that a concurrent change of it makes
-// the publish read again), and publishing the same manifest twice writes
-// nothing. Each selection adds a write or a compare to the transaction.
+// selection whose stored provider is already m's is not written again, nor
+// compared: a concurrent change of it, committed between the read and the
+// transaction, stands, as it would had it come just after this publish.
+// Publishing the same manifest twice writes nothing. Each selection written
+// counts as a write against etcd's limit; the compares are two, as for
+// [Publish].
 func PublishManifest(ctx context.Context, client *clientv3.Client, prefix string, m *manifest.Manifest) (int64, error) {
 	if client == nil {
 		return 0, errors.New("etcd.PublishManifest needs a client")
@@ -148,10 +159,10 @@ func publish(ctx context.Context, client *clientv3.Client, prefix, owner string,
 		}
 		want[k] = v
 	}
-	dir := ownerDir(prefix, owner)
+	dir, gen := ownerDir(prefix, owner), GenerationKey(prefix, owner)
 	pause := retryMinPause
 	for {
-		rev, ops, conds, err := plan(ctx, client, prefix, dir, want, sels)
+		rev, ops, conds, err := plan(ctx, client, prefix, dir, gen, want, sels)
 		if err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
 			return 0, fmt.Errorf("cannot publish the set of %q: %w", owner, err)
 		}
@@ -179,20 +190,35 @@ func publish(ctx context.Context, client *clientv3.Client, prefix, owner string,
 	}
 }
 
-// plan reads the owner's keys (under dir) and the selections at one revision
-// and returns it, with the writes that make them equal to want and sels and
-// the compares that must hold for those writes to be committed: that no key
-// under dir was created or changed after rev, and that every key left
-// unwritten (a candidate or a selection that already has its value) still
-// has the version read. The prefix compare alone cannot see a key deleted
-// after rev, and such a key, kept as it was, would stay deleted.
-func plan(ctx context.Context, client *clientv3.Client, prefix, dir string, want map[string][]byte, sels []selection) (rev int64, ops []clientv3.Op, conds []clientv3.Cmp, err error) {
+// plan reads the owner's keys (under dir), its generation key gen and the
+// selections at one revision and returns it, with the writes that make them
+// equal to want and sels and the compares that must hold for those writes to
+// be committed: that no key under dir was created or changed after rev (a
+// prefix compare), and that gen has the modification revision read (0 when
+// absent). Every Publish transaction of an owner that has or gets
+// candidates writes gen (puts it, or deletes it with the last candidate), so
+// the second compare fails after any concurrent Publish of the owner, one
+// that deleted a key this plan keeps included, which the prefix compare
+// cannot see. The compares are two, whatever the number of keys kept: etcd
+// checks their number against --max-txn-ops, as it does the writes'.
+func plan(ctx context.Context, client *clientv3.Client, prefix, dir, gen string, want map[string][]byte, sels []selection) (rev int64, ops []clientv3.Op, conds []clientv3.Cmp, err error) {
 	got, err := client.Get(ctx, dir, clientv3.WithPrefix())
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read its keys: %w", err)
 	}
 	rev = got.Header.Revision
-	conds = []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(dir), "<", rev+1).WithPrefix()}
+	gg, err := client.Get(ctx, gen, clientv3.WithRev(rev))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("read its generation: %w", err)
+	}
+	genRev := int64(0)
+	if len(gg.Kvs) == 1 {
+		genRev = gg.Kvs[0].ModRevision
+	}
+	conds = []clientv3.Cmp{
+		clientv3.Compare(clientv3.ModRevision(dir), "<", rev+1).WithPrefix(),
+		clientv3.Compare(clientv3.ModRevision(gen), "=", genRev),
+	}
 	have := make(map[string]bool, len(got.Kvs))
 	for _, kv := range got.Kvs {
 		k := string(kv.Key)
@@ -202,8 +228,6 @@ func plan(ctx context.Context, client *clientv3.Client, prefix, dir string, want
 			ops = append(ops, clientv3.OpDelete(k))
 		case !bytes.Equal(v, kv.Value):
 			ops = append(ops, clientv3.OpPut(k, string(v)))
-		default:
-			conds = append(conds, clientv3.Compare(clientv3.ModRevision(k), "=", kv.ModRevision))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(want)) {
@@ -211,17 +235,33 @@ func plan(ctx context.Context, client *clientv3.Client, prefix, dir string, want
 			ops = append(ops, clientv3.OpPut(k, string(want[k])))
 		}
 	}
+	// A selection that already holds the wanted provider is neither written
+	// nor compared. Selections are not owned: leaving one unwritten is the
+	// same as having written it at rev, and a concurrent write of it after
+	// rev is simply later than this publish, whose own writes touch other
+	// keys, so the outcome is one of a serial order of the two. A compare
+	// per kept selection would add compares without bound (etcd refuses a
+	// transaction with more compares than --max-txn-ops, as it refuses too
+	// many writes), and a prefix compare on the selections directory would
+	// see changes but not deletions, and make every publish retry after any
+	// selection write under the prefix.
 	for _, s := range sels {
 		k := SelectionKey(prefix, s.domain, s.key)
 		sg, err := client.Get(ctx, k, clientv3.WithRev(rev))
 		if err != nil {
 			return 0, nil, nil, fmt.Errorf("read the selection of %q/%q: %w", s.domain, s.key, err)
 		}
-		if len(sg.Kvs) == 1 && string(sg.Kvs[0].Value) == s.provider {
-			conds = append(conds, clientv3.Compare(clientv3.ModRevision(k), "=", sg.Kvs[0].ModRevision))
-		} else {
+		if len(sg.Kvs) != 1 || string(sg.Kvs[0].Value) != s.provider {
 			ops = append(ops, clientv3.OpPut(k, s.provider))
 		}
+	}
+	switch {
+	case len(want) == 0 && genRev != 0:
+		// The owner's set becomes empty: remove its generation too, so
+		// that a removed owner leaves nothing behind.
+		ops = append(ops, clientv3.OpDelete(gen))
+	case len(want) > 0 && len(ops) > 0:
+		ops = append(ops, clientv3.OpPut(gen, strconv.Itoa(len(want))))
 	}
 	return rev, ops, conds, nil
 }

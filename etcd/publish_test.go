@@ -37,7 +37,9 @@ func cand(d, k, p string, prio int) registry.Candidate {
 }
 
 // A Publish puts what is new or changed and deletes what the set no longer
-// has, all at one revision; publishing the same set again writes nothing.
+// has, and bumps the owner's generation key, all at one revision; publishing
+// the same set again writes nothing; publishing no candidates removes the
+// owner's keys and its generation key.
 func TestPublishIsOneRevision(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s)
@@ -77,12 +79,13 @@ func TestPublishIsOneRevision(t *testing.T) {
 		"DELETE /p/candidates/billing/adapter/queue/nats",
 		"PUT /p/candidates/billing/adapter/cache/redis",
 		"PUT /p/candidates/billing/adapter/queue/kafka",
+		"PUT /p/owners/billing",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("events of the second publish:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	keys := slices.Sorted(maps.Keys(keysUnder(t, c, "/p/")))
-	if len(keys) != 4 {
+	if len(keys) != 6 { // 3 + 1 candidates, 2 generation keys
 		t.Fatalf("keys %q", keys)
 	}
 	// The same set again: nothing written, the current revision returned.
@@ -96,8 +99,9 @@ func TestPublishIsOneRevision(t *testing.T) {
 	if _, err := oetcd.Publish(ctx, c, "/p", "billing", nil); err != nil {
 		t.Fatal(err)
 	}
-	if keys := slices.Collect(maps.Keys(keysUnder(t, c, "/p/"))); len(keys) != 1 || !strings.Contains(keys[0], "/ops/") {
-		t.Fatalf("after removing billing: %q", keys)
+	keys = slices.Sorted(maps.Keys(keysUnder(t, c, "/p/")))
+	if want := []string{oetcd.CandidateKey("/p", "ops", "adapter", "cache", "valkey"), oetcd.GenerationKey("/p", "ops")}; !slices.Equal(keys, want) {
+		t.Fatalf("after removing billing: %q, want %q", keys, want)
 	}
 	_ = rev1
 }
@@ -139,13 +143,18 @@ func TestPublishRefuses(t *testing.T) {
 	}
 }
 
-// A set of more keys than etcd allows in one transaction (--max-txn-ops,
-// 128 by default) is refused whole: it is never split.
+// A publish that writes more keys than etcd allows in one transaction
+// (--max-txn-ops, 128 by default, which the test server keeps), its
+// generation key included, is refused whole: it is never split. 127
+// candidates and the generation key fit.
 func TestPublishTooManyKeys(t *testing.T) {
 	s := startServer(t)
+	if s.MaxOps != 0 {
+		t.Fatalf("the test server's MaxOps is %d, want etcd's default", s.MaxOps)
+	}
 	c := newClient(t, s)
 	var cs []registry.Candidate
-	for i := range 129 {
+	for i := range 128 {
 		cs = append(cs, cand("adapter", fmt.Sprintf("k%03d", i), "p", 1))
 	}
 	_, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs)
@@ -155,20 +164,56 @@ func TestPublishTooManyKeys(t *testing.T) {
 	if keys := keysUnder(t, c, "/p/"); len(keys) != 0 {
 		t.Fatalf("a refused publish wrote %d keys", len(keys))
 	}
-	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[:128]); err != nil {
-		t.Fatalf("128 keys: %v", err)
+	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[:127]); err != nil {
+		t.Fatalf("127 keys: %v", err)
 	}
-	// A change of a set of 128 keys fits too: its transaction compares each
-	// of the keys it keeps (127) and the owner's directory.
 	cs[0] = cand("adapter", "k000", "p", 2)
-	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[:128]); err != nil {
-		t.Fatalf("128 keys, one changed: %v", err)
+	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[:127]); err != nil {
+		t.Fatalf("127 keys, one changed: %v", err)
 	}
-	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[1:129]); err != nil {
-		t.Fatalf("128 keys, one replaced: %v", err)
+	if _, err := oetcd.Publish(ctxT(t), c, "/p", "big", cs[1:128]); err != nil {
+		t.Fatalf("127 keys, one replaced: %v", err)
 	}
-	if keys := keysUnder(t, c, "/p/"); len(keys) != 128 || keys[oetcd.CandidateKey("/p", "big", "adapter", "k128", "p")] == "" {
+	if keys := keysUnder(t, c, "/p/candidates/"); len(keys) != 127 || keys[oetcd.CandidateKey("/p", "big", "adapter", "k127", "p")] == "" {
 		t.Fatalf("after replacing a key: %d keys", len(keys))
+	}
+}
+
+// An owner that grew past etcd's limit on a transaction's operations (128
+// for the test server) in publishes that each fit can still publish a small
+// change: the transaction compares the owner's generation key and directory,
+// two compares, not one per key it keeps. (With a compare per kept key, the
+// one-key change below made 200 compares and etcd refused it with "too many
+// operations in txn request".)
+func TestPublishLargeOwnerSmallChange(t *testing.T) {
+	s := startServer(t)
+	if s.MaxOps != 0 {
+		t.Fatalf("the test server's MaxOps is %d, want etcd's default (128)", s.MaxOps)
+	}
+	c := newClient(t, s)
+	ctx := ctxT(t)
+	var cs []registry.Candidate
+	for i := range 200 {
+		cs = append(cs, cand("adapter", fmt.Sprintf("k%03d", i), "p", 1))
+	}
+	if _, err := oetcd.Publish(ctx, c, "/p", "big", cs[:100]); err != nil {
+		t.Fatalf("100 keys: %v", err)
+	}
+	if _, err := oetcd.Publish(ctx, c, "/p", "big", cs); err != nil {
+		t.Fatalf("100 more keys: %v", err)
+	}
+	cs[7] = cand("adapter", "k007", "p", 2)
+	rev, err := oetcd.Publish(ctx, c, "/p", "big", cs)
+	if err != nil {
+		t.Fatalf("one key changed among 200: %v", err)
+	}
+	keys := keysUnder(t, c, "/p/candidates/")
+	if len(keys) != 200 || !strings.Contains(keys[oetcd.CandidateKey("/p", "big", "adapter", "k007", "p")], `"priority":2`) {
+		t.Fatalf("after the change: %d keys, k007 = %s", len(keys), keys[oetcd.CandidateKey("/p", "big", "adapter", "k007", "p")])
+	}
+	g, err := c.Get(ctx, oetcd.GenerationKey("/p", "big"))
+	if err != nil || len(g.Kvs) != 1 || g.Kvs[0].ModRevision != rev {
+		t.Fatalf("generation key: %v, %v; want it written at %d", g, err, rev)
 	}
 }
 
@@ -223,7 +268,8 @@ func TestConcurrentPublishesOfOneOwnerNeverMix(t *testing.T) {
 	state := map[string]bool{}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := c.Watch(wctx, "/p/", clientv3.WithPrefix(), clientv3.WithRev(start.Header.Revision+1))
+	// The owner's candidate keys only: its generation key is no part of a set.
+	w := c.Watch(wctx, "/p/candidates/", clientv3.WithPrefix(), clientv3.WithRev(start.Header.Revision+1))
 	revs := 0
 	for rev := int64(0); rev < last; {
 		resp := <-w
@@ -265,8 +311,8 @@ func TestPublishManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(resp.Kvs) != len(m.Candidates)+1 {
-		t.Fatalf("%d keys, want %d candidates and a selection", len(resp.Kvs), len(m.Candidates))
+	if len(resp.Kvs) != len(m.Candidates)+2 {
+		t.Fatalf("%d keys, want %d candidates, a selection and the owner's generation key", len(resp.Kvs), len(m.Candidates))
 	}
 	for _, kv := range resp.Kvs {
 		if kv.ModRevision != rev {
@@ -358,7 +404,7 @@ func TestPublishSeesAKeptKeyDeleted(t *testing.T) {
 	if aRev <= bRev {
 		t.Fatalf("A committed at revision %d, B at %d: A is the last", aRev, bRev)
 	}
-	got := strings.Join(slices.Sorted(maps.Keys(keysUnder(t, c, "/p/"))), ",")
+	got := strings.Join(slices.Sorted(maps.Keys(keysUnder(t, c, "/p/candidates/"))), ",")
 	if got != keys("p1", "p2", "p3") {
 		t.Fatalf("etcd holds %s; want A's set %s (or B's %s), whole", got, keys("p1", "p2", "p3"), keys("p1"))
 	}
@@ -395,10 +441,11 @@ func TestPublishManifestTwiceWritesNothing(t *testing.T) {
 }
 
 // A selection that PublishManifest leaves in place because it already has
-// the manifest's provider is still guarded: when it changes between the
-// read and the commit, PublishManifest reads again and puts it, so the
-// manifest's candidates and selections land together.
-func TestPublishManifestGuardsKeptSelections(t *testing.T) {
+// the manifest's provider is neither written nor compared (a compare per
+// selection would grow without bound, and etcd limits a transaction's
+// compares): a change of it between the read and the commit stands, as if
+// it came just after the publish, which commits its candidates at once.
+func TestPublishManifestLeavesKeptSelections(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s)
 	ctx := ctxT(t)
@@ -410,18 +457,28 @@ func TestPublishManifestGuardsKeptSelections(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Candidates[0].Priority = new(91) // a change, so that there is a transaction
+	var selRev int64
 	a, kv := interleaved(t, c, func() {
-		if _, err := oetcd.PublishSelection(ctx, c, "/p", "adapter", "queue", "redis-streams"); err != nil {
+		var err error
+		if selRev, err = oetcd.PublishSelection(ctx, c, "/p", "adapter", "queue", "redis-streams"); err != nil {
 			t.Error(err)
 		}
 	})
-	if _, err := oetcd.PublishManifest(ctx, a, "/p", m); err != nil {
+	rev, err := oetcd.PublishManifest(ctx, a, "/p", m)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if v := keysUnder(t, c, "/p/selections/")["/p/selections/adapter/queue"]; v != "nats" {
-		t.Fatalf("selection = %q, want the manifest's nats", v)
+	if rev <= selRev {
+		t.Fatalf("the manifest committed at revision %d, the selection at %d", rev, selRev)
 	}
-	if n := kv.txns.Load(); n != 2 {
-		t.Fatalf("%d transactions, want 2: the first fails, the second commits", n)
+	if v := keysUnder(t, c, "/p/selections/")["/p/selections/adapter/queue"]; v != "redis-streams" {
+		t.Fatalf("selection = %q, want the concurrent redis-streams", v)
+	}
+	c0 := m.Candidates[0]
+	if v := keysUnder(t, c, "/p/candidates/")[oetcd.CandidateKey("/p", m.Owner, c0.Domain, c0.Key, c0.Provider)]; !strings.Contains(v, `"priority":91`) {
+		t.Fatalf("the changed candidate holds %s", v)
+	}
+	if n := kv.txns.Load(); n != 1 {
+		t.Fatalf("%d transactions, want 1: nothing compares the kept selection", n)
 	}
 }
