@@ -42,6 +42,12 @@ type Change struct {
 // is resynchronised (see [Change].Resync). Watch starts no goroutine; ending
 // ctx, or breaking out of the loop, releases everything.
 //
+// The watcher exists from the call on, so that no change made after Watch
+// returns is missed: a result that is never ranged over keeps its buffer,
+// and writers keep filling it, until ctx ends. Pass a ctx you cancel when
+// the result may go unused. A result ranges once: ranging it again yields
+// nothing and returns at once.
+//
 // An iterator reads better here than a channel: the range loop ends by
 // itself when ctx ends, there is no channel to drain or close, and no
 // goroutine to leak.
@@ -55,7 +61,11 @@ func (r *Registry) watch(ctx context.Context, domains []string) iter.Seq[Change]
 		r.hub.remove(w)
 		w.wakeUp()
 	})
+	var ranged atomic.Bool
 	return func(yield func(Change) bool) {
+		if ranged.Swap(true) {
+			return // ranged before: its watcher is gone, nothing would come
+		}
 		defer func() {
 			stop()
 			r.hub.remove(w)

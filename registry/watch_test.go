@@ -617,3 +617,27 @@ func TestWatchDeliversOutsideLocks(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchRangesOnce: ranging a Watch result a second time returns at once
+// with nothing, instead of waiting for ctx on a watcher that is gone.
+func TestWatchRangesOnce(t *testing.T) {
+	r := registry.New()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // the second range must not need it
+	changes := r.Watch(ctx, "adapter")
+	i5Register(t, r, i5C("adapter", "cache", "redis", 1))
+	got := 0
+	i5Go(t, "the first range", func() {
+		for range changes {
+			got++
+			break
+		}
+	})
+	assert.Equal(t, 1, got)
+	i5Register(t, r, i5C("adapter", "cache", "memcached", 5))
+	i5Go(t, "the second range", func() {
+		for range changes {
+			t.Error("the second range yielded a change")
+		}
+	})
+}
