@@ -57,7 +57,7 @@ func (s *Set) BeginBatchForTest(routes []Route, drafts []*domain.Draft) (entries
 		entries = append(entries, e)
 		next := old.insert(e, sh.policyLocked(r.Domain, d.Key()))
 		next.epoch, next.prev = epoch, old.withoutHistory()
-		s.installLocked(r, t, sl, d.Key(), next, 1)
+		s.installLocked(r, t, sl, d.Key(), next)
 	}
 	return entries, func() {
 		s.committed.Store(epoch)

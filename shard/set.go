@@ -88,8 +88,6 @@ type table struct {
 	// keys maps the domain's keys to their slots. Loaded without a lock;
 	// replaced under the shard's mu when a key appears or disappears.
 	keys atomic.Pointer[trie.Map[string, *slot]]
-	// candidates counts the domain's entries. Guarded by the shard's mu.
-	candidates int
 	// view is the last View a reader built of a settled version, or nil.
 	// Any reader stores it, without a lock; it is current while its
 	// version equals version, as every change of the domain moves that.

@@ -71,7 +71,7 @@ func TestViewCacheSkipsUncommittedBatch(t *testing.T) {
 	old := sl.load()
 	next := old.insert(e, old.Policy)
 	next.epoch, next.prev = s.committed.Load()+1, old
-	s.installLocked(r, t0, sl, "cache", next, 1)
+	s.installLocked(r, t0, sl, "cache", next)
 	s.unlock(r.Index)
 
 	require.Equal(t, []string{"redis"}, providersOf(s.View(r).Active()), "before the commit")

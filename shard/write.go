@@ -56,7 +56,7 @@ func (s *Set) Register(r Route, d *domain.Draft) (*domain.Entry, Change, error) 
 		p = sh.policyLocked(r.Domain, key)
 	}
 	ks := old.insert(e, p)
-	s.installLocked(r, t, sl, key, ks, 1)
+	s.installLocked(r, t, sl, key, ks)
 	c := change(r.Domain, key, old, ks, ReasonRegister)
 	s.emit(c)
 	return e, c, nil
@@ -308,7 +308,6 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		if len(w.gone) == 0 && len(w.adds) == 0 {
 			continue
 		}
-		delta := len(w.adds) - len(w.gone)
 		next := w.next
 		if multi {
 			if next == nil { // a tombstone, removed from the indexes after the commit
@@ -319,7 +318,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		// Look the table and slot up again: an earlier key of this batch may
 		// have created the domain's table.
 		t, sl := s.keyLocked(w.route, w.key)
-		if s.installLocked(w.route, t, sl, w.key, next, delta) {
+		if s.installLocked(w.route, t, sl, w.key, next) {
 			removed++
 		}
 		yield()
@@ -336,7 +335,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 			t, sl := s.keyLocked(w.route, w.key)
 			switch {
 			case w.emptied:
-				if s.installLocked(w.route, t, sl, w.key, nil, 0) {
+				if s.installLocked(w.route, t, sl, w.key, nil) {
 					removed++
 				}
 			case sl.b != nil:
@@ -415,7 +414,7 @@ func (s *Set) Unregister(r Route, key, provider string) (int, Change) {
 	if n == 0 {
 		return 0, Change{}
 	}
-	if s.installLocked(r, t, sl, key, ks, -n) {
+	if s.installLocked(r, t, sl, key, ks) {
 		s.domainN.Add(-1)
 	}
 	c := change(r.Domain, key, old, ks, ReasonUnregister)
@@ -494,7 +493,7 @@ func (s *Set) rerankLocked(r Route, key, reason string) Change {
 		return Change{}
 	}
 	ks := old.reranked(p)
-	s.installLocked(r, t, sl, key, ks, 0)
+	s.installLocked(r, t, sl, key, ks)
 	c := change(r.Domain, key, old, ks, reason)
 	s.emit(c)
 	return c
@@ -653,10 +652,9 @@ func (s *Set) keyLocked(r Route, key string) (*table, keyRef) {
 // (r.Domain, key), whose table and place the caller found with keyLocked. A
 // nil ks removes the key; a domain left without keys is removed, and then
 // installLocked reports true: the caller releases the domain's place in the
-// count of domains (domainN), which a batch has done beforehand. delta is
-// the change in the domain's number of candidates. The caller holds the
-// routed shard's mu.
-func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyState, delta int) (removedDomain bool) {
+// count of domains (domainN); a batch releases its freed domains itself
+// (see reserveDomains). The caller holds the routed shard's mu.
+func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyState) (removedDomain bool) {
 	sh := &s.shards[r.Index]
 	if t == nil {
 		if ks == nil {
@@ -668,7 +666,6 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 	}
 	t.version.Add(1) // odd: readers of several keys retry
 	defer t.version.Add(1)
-	t.candidates += delta
 	if ks != nil {
 		ks.t = t
 	}
