@@ -49,7 +49,7 @@ bench:
 		echo "bench: pass $$i of $(or $(BENCHCOUNT),6)" >&2; \
 		$(GO) test -run '^$$' -bench 'Resolve$$|Mix|Writers|Machine' -benchmem -cpu 1,2,4 -count 1 \
 			-benchtime $(or $(BENCHTIME),200ms) -timeout 30m ./bench 2>&1 | tee -a bench.txt; \
-		$(GO) test -run '^$$' -bench 'ResolveSerial|Register|Load|ListActive|Explain|Snapshot|Chase' -benchmem -cpu 1 -count 1 \
+		$(GO) test -run '^$$' -bench 'ResolveSerial|Register|Load|ListActive|ListAfterWrite|Explain|Snapshot|Chase' -benchmem -cpu 1 -count 1 \
 			-benchtime $(or $(BENCHTIME),200ms) -timeout 30m ./bench 2>&1 | tee -a bench.txt; \
 	done
 	@! grep -E '^(FAIL|--- FAIL|panic:)' bench.txt

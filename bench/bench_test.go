@@ -415,6 +415,46 @@ func BenchmarkListActive(b *testing.B) {
 	}
 }
 
+// BenchmarkListAfterWrite lists a domain of the standard data set right
+// after a write to one of its keys, domains in random order: one op is a
+// writer's step (a Register of its provider, or the Unregister of the one
+// before, in turn) and then ListActive of the domain written. It is the
+// read-after-write pattern of a host that lists what a plugin has just
+// registered, and the cold counterpart of BenchmarkListActive: the
+// registry's listing of a domain is rebuilt after every write to it, while
+// in BenchmarkListActive, which never writes, it is built once and reused.
+// Compare it with BenchmarkWriters at -cpu 1 for the cost of the write.
+func BenchmarkListAfterWrite(b *testing.B) {
+	for _, im := range impls {
+		if im.floor {
+			continue
+		}
+		b.Run("domains=1000/impl="+im.name, func(b *testing.B) {
+			ds := stdData()
+			s := build(b, im, "std", ds)
+			ord := stdOrder()
+			w := newWriter(s, 1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				a := &ord[i&(orderLen-1)]
+				if w.pending != nil {
+					a = w.pending // the Unregister writes where the Register did
+				}
+				w.step(a)
+				if n := len(s.ListActive(a.domain)); n != stdKeys {
+					b.Fatalf("ListActive returned %d winners, want %d", n, stdKeys)
+				}
+			}
+			b.StopTimer()
+			w.finish()
+			if w.errs > 0 {
+				b.Fatalf("%d writes failed", w.errs)
+			}
+		})
+	}
+}
+
 // BenchmarkExplain explains keys of the standard data set in random order.
 func BenchmarkExplain(b *testing.B) {
 	for _, im := range impls {
