@@ -61,12 +61,14 @@ var badValues = []struct{ key, value, says string }{
 	{"candidates/o%01/adapter/cache/x", `{"domain":"adapter","key":"cache","provider":"x"}`, "control character"},
 	{"other/thing", `x`, "key not in the layout"},
 	{"owners/o/extra", `1`, "want 1 parts"},
+	{"owners/o%01", `1`, "control character"},
 	{"selections/adapter/cache", "bad\x01provider", "selection"},
 }
 
 // Values the mirror cannot use (not JSON, not one candidate, an unknown or
 // misspelt field, a key and value that disagree, an unknown factory, a key
-// outside the layout, a generation key with a segment too many, an invalid
+// outside the layout, a generation key with a segment too many or an invalid
+// owner, an invalid
 // selection) are logged with their key, counted and skipped, whether the
 // mirror finds them in its first load or in its watch; the good candidates
 // next to them are applied (and the good owner's generation key is not

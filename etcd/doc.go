@@ -13,7 +13,7 @@
 //
 //	PREFIX/candidates/OWNER/DOMAIN/KEY/PROVIDER   one candidate, in the manifest JSON format
 //	PREFIX/selections/DOMAIN/KEY                  the selected provider, as plain text
-//	PREFIX/owners/OWNER                           the owner's generation: written by every Publish of it
+//	PREFIX/owners/OWNER                           the owner's generation: written by every Publish that changes the owner
 //
 // Each name is escaped with [url.PathEscape], so a name may hold "/" (it
 // becomes "%2F") or "%" ("%25"); [CandidateKey], [SelectionKey] and

@@ -260,6 +260,13 @@ func plan(ctx context.Context, client *clientv3.Client, prefix, dir, gen string,
 		// The owner's set becomes empty: remove its generation too, so
 		// that a removed owner leaves nothing behind.
 		ops = append(ops, clientv3.OpDelete(gen))
+	case len(want) == 0 && len(have) > 0:
+		// An owner with keys but no generation (written by an older
+		// version, or by hand) is emptied: deleting its keys without a
+		// write of the generation would go unseen by a concurrent publish
+		// that keeps them. Put the generation, holding 0; the next empty
+		// publish of the owner removes it.
+		ops = append(ops, clientv3.OpPut(gen, "0"))
 	case len(want) > 0 && len(ops) > 0:
 		ops = append(ops, clientv3.OpPut(gen, strconv.Itoa(len(want))))
 	}

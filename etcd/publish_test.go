@@ -413,6 +413,56 @@ func TestPublishSeesAKeptKeyDeleted(t *testing.T) {
 	}
 }
 
+// An owner whose keys have no generation key (written by an older version,
+// or by hand) and is emptied by one publish while another, which keeps its
+// keys, is between its read and its commit: the emptying puts a generation
+// key holding 0, so the other reads again. etcd must hold the last set
+// whole; a later empty publish removes the generation key.
+func TestPublishEmptiesAnOwnerWithoutGeneration(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s)
+	ctx := ctxT(t)
+	set := func(ps ...string) []registry.Candidate {
+		var cs []registry.Candidate
+		for _, p := range ps {
+			cs = append(cs, cand("adapter", "cache", p, 1))
+		}
+		return cs
+	}
+	if _, err := oetcd.Publish(ctx, c, "/p", "o", set("p1", "p2")); err != nil {
+		t.Fatal(err)
+	}
+	gen := oetcd.GenerationKey("/p", "o")
+	if _, err := c.Delete(ctx, gen); err != nil { // as an older version left it
+		t.Fatal(err)
+	}
+	a, _ := interleaved(t, c, func() {
+		if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := oetcd.Publish(ctx, a, "/p", "o", set("p1", "p2", "p3")); err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Sorted(maps.Keys(keysUnder(t, c, "/p/candidates/")))
+	want := []string{
+		oetcd.CandidateKey("/p", "o", "adapter", "cache", "p1"),
+		oetcd.CandidateKey("/p", "o", "adapter", "cache", "p2"),
+		oetcd.CandidateKey("/p", "o", "adapter", "cache", "p3"),
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("etcd holds %v; want the last set, whole: %v", got, want)
+	}
+	// Emptied twice: the first removes the candidates, the generation key
+	// goes with them; nothing of the owner is left.
+	if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
+		t.Fatal(err)
+	}
+	if left := keysUnder(t, c, "/p/"); len(left) != 0 {
+		t.Fatalf("after emptying the owner etcd still holds %v", slices.Sorted(maps.Keys(left)))
+	}
+}
+
 // Publishing the same manifest twice writes nothing the second time, like
 // Publish: its selections are not written again either.
 func TestPublishManifestTwiceWritesNothing(t *testing.T) {
