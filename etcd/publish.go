@@ -59,7 +59,10 @@ import (
 // generation key, must not exceed it, or the Publish fails whole with etcd's
 // "too many operations in txn request" and writes nothing; its compares are
 // always two. A first publish of up to 127 candidates fits, and so does any
-// later change of up to 127 keys, however many the owner keeps.
+// later change of up to 127 keys, however many the owner keeps. A publish
+// that finds no generation key (an owner written by an older version, or by
+// hand) writes every key it wants, kept ones included, since nothing else
+// guards them against a concurrent deletion.
 func Publish(ctx context.Context, client *clientv3.Client, prefix, owner string, cs []registry.Candidate) (int64, error) {
 	if client == nil {
 		return 0, errors.New("etcd.Publish needs a client")
@@ -226,7 +229,11 @@ func plan(ctx context.Context, client *clientv3.Client, prefix, dir, gen string,
 		switch v, ok := want[k]; {
 		case !ok:
 			ops = append(ops, clientv3.OpDelete(k))
-		case !bytes.Equal(v, kv.Value):
+		case !bytes.Equal(v, kv.Value) || genRev == 0:
+			// Without a generation key (an owner written by an older
+			// version, or by hand) nothing guards a kept key against a
+			// concurrent deletion, and a revision of 0 cannot tell "never
+			// written" from "written and deleted since": write it again.
 			ops = append(ops, clientv3.OpPut(k, string(v)))
 		}
 	}
@@ -260,13 +267,6 @@ func plan(ctx context.Context, client *clientv3.Client, prefix, dir, gen string,
 		// The owner's set becomes empty: remove its generation too, so
 		// that a removed owner leaves nothing behind.
 		ops = append(ops, clientv3.OpDelete(gen))
-	case len(want) == 0 && len(have) > 0:
-		// An owner with keys but no generation (written by an older
-		// version, or by hand) is emptied: deleting its keys without a
-		// write of the generation would go unseen by a concurrent publish
-		// that keeps them. Put the generation, holding 0; the next empty
-		// publish of the owner removes it.
-		ops = append(ops, clientv3.OpPut(gen, "0"))
 	case len(want) > 0 && len(ops) > 0:
 		ops = append(ops, clientv3.OpPut(gen, strconv.Itoa(len(want))))
 	}

@@ -414,14 +414,13 @@ func TestPublishSeesAKeptKeyDeleted(t *testing.T) {
 }
 
 // An owner whose keys have no generation key (written by an older version,
-// or by hand) and is emptied by one publish while another, which keeps its
-// keys, is between its read and its commit: the emptying puts a generation
-// key holding 0, so the other reads again. etcd must hold the last set
-// whole; a later empty publish removes the generation key.
+// or by hand) is emptied by other publishes while one that keeps its keys is
+// between its read and its commit: by one, or by two in a row (the second
+// finding nothing to do, or, were a generation key put and then deleted, its
+// revision back at 0). A publish that read no generation key writes every
+// key it wants, so etcd holds its set whole; a final empty publish leaves
+// nothing of the owner.
 func TestPublishEmptiesAnOwnerWithoutGeneration(t *testing.T) {
-	s := startServer(t)
-	c := newClient(t, s)
-	ctx := ctxT(t)
 	set := func(ps ...string) []registry.Candidate {
 		var cs []registry.Candidate
 		for _, p := range ps {
@@ -429,37 +428,63 @@ func TestPublishEmptiesAnOwnerWithoutGeneration(t *testing.T) {
 		}
 		return cs
 	}
-	if _, err := oetcd.Publish(ctx, c, "/p", "o", set("p1", "p2")); err != nil {
+	for _, empties := range []int{1, 2} {
+		t.Run(fmt.Sprint(empties, " empty publishes in between"), func(t *testing.T) {
+			s := startServer(t)
+			c := newClient(t, s)
+			ctx := ctxT(t)
+			if _, err := oetcd.Publish(ctx, c, "/p", "o", set("p1", "p2")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Delete(ctx, oetcd.GenerationKey("/p", "o")); err != nil { // as an older version left it
+				t.Fatal(err)
+			}
+			a, _ := interleaved(t, c, func() {
+				for range empties {
+					if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+			if _, err := oetcd.Publish(ctx, a, "/p", "o", set("p1", "p2", "p3")); err != nil {
+				t.Fatal(err)
+			}
+			got := slices.Sorted(maps.Keys(keysUnder(t, c, "/p/candidates/")))
+			want := []string{
+				oetcd.CandidateKey("/p", "o", "adapter", "cache", "p1"),
+				oetcd.CandidateKey("/p", "o", "adapter", "cache", "p2"),
+				oetcd.CandidateKey("/p", "o", "adapter", "cache", "p3"),
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("etcd holds %v; want the last set, whole: %v", got, want)
+			}
+			if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
+				t.Fatal(err)
+			}
+			if left := keysUnder(t, c, "/p/"); len(left) != 0 {
+				t.Fatalf("after emptying the owner etcd still holds %v", slices.Sorted(maps.Keys(left)))
+			}
+		})
+	}
+}
+
+// An owner without a generation key emptied by one publish leaves nothing
+// behind either.
+func TestPublishEmptyOfAnOwnerWithoutGenerationLeavesNothing(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s)
+	ctx := ctxT(t)
+	if _, err := oetcd.Publish(ctx, c, "/p", "o", []registry.Candidate{cand("adapter", "cache", "p1", 1)}); err != nil {
 		t.Fatal(err)
 	}
-	gen := oetcd.GenerationKey("/p", "o")
-	if _, err := c.Delete(ctx, gen); err != nil { // as an older version left it
+	if _, err := c.Delete(ctx, oetcd.GenerationKey("/p", "o")); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := interleaved(t, c, func() {
-		if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
-			t.Error(err)
-		}
-	})
-	if _, err := oetcd.Publish(ctx, a, "/p", "o", set("p1", "p2", "p3")); err != nil {
-		t.Fatal(err)
-	}
-	got := slices.Sorted(maps.Keys(keysUnder(t, c, "/p/candidates/")))
-	want := []string{
-		oetcd.CandidateKey("/p", "o", "adapter", "cache", "p1"),
-		oetcd.CandidateKey("/p", "o", "adapter", "cache", "p2"),
-		oetcd.CandidateKey("/p", "o", "adapter", "cache", "p3"),
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("etcd holds %v; want the last set, whole: %v", got, want)
-	}
-	// Emptied twice: the first removes the candidates, the generation key
-	// goes with them; nothing of the owner is left.
 	if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
 		t.Fatal(err)
 	}
 	if left := keysUnder(t, c, "/p/"); len(left) != 0 {
-		t.Fatalf("after emptying the owner etcd still holds %v", slices.Sorted(maps.Keys(left)))
+		t.Fatalf("etcd still holds %v", slices.Sorted(maps.Keys(left)))
 	}
 }
 
