@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"iter"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -43,10 +44,10 @@ type Change struct {
 // ctx, or breaking out of the loop, releases everything.
 //
 // The watcher exists from the call on, so that no change made after Watch
-// returns is missed: a result that is never ranged over keeps its buffer,
-// and writers keep filling it, until ctx ends. Pass a ctx you cancel when
-// the result may go unused. A result ranges once: ranging it again yields
-// nothing and returns at once.
+// returns is missed. A result that is never ranged over keeps its buffer
+// until ctx ends or the result itself is garbage-collected, whichever comes
+// first. A result ranges once: ranging it again yields nothing and returns
+// at once.
 //
 // An iterator reads better here than a channel: the range loop ends by
 // itself when ctx ends, there is no channel to drain or close, and no
@@ -56,14 +57,21 @@ func (r *Registry) Watch(ctx context.Context, domains ...string) iter.Seq[Change
 }
 
 func (r *Registry) watch(ctx context.Context, domains []string) iter.Seq[Change] {
-	w := r.hub.add(domains)
+	w := r.hub.add(domains, ctx.Done())
 	stop := context.AfterFunc(ctx, func() {
 		r.hub.remove(w)
 		w.wakeUp()
 	})
-	var ranged atomic.Bool
+	// held is referenced by the returned iterator alone: once the caller
+	// drops the iterator unranged, its collection removes the watcher.
+	held := &struct{ ranged atomic.Bool }{}
+	runtime.AddCleanup(held, func(release func()) { release() }, func() {
+		stop()
+		r.hub.remove(w)
+	})
 	return func(yield func(Change) bool) {
-		if ranged.Swap(true) {
+		defer runtime.KeepAlive(held) // while ranging, the watcher stays
+		if held.ranged.Swap(true) {
 			return // ranged before: its watcher is gone, nothing would come
 		}
 		defer func() {
@@ -121,6 +129,7 @@ func newWatchHub(size int) *watchHub {
 
 type watcher struct {
 	domains  map[string]bool // nil: every domain
+	done     <-chan struct{} // its ctx's Done: once closed, nothing more is buffered
 	wake     chan struct{}   // capacity 1: a change is waiting
 	mu       sync.Mutex      // guards buf and overflow
 	buf      []Change        // at most hub.size changes
@@ -128,8 +137,8 @@ type watcher struct {
 	size     int
 }
 
-func (h *watchHub) add(domains []string) *watcher {
-	w := &watcher{wake: make(chan struct{}, 1), size: h.size}
+func (h *watchHub) add(domains []string, done <-chan struct{}) *watcher {
+	w := &watcher{wake: make(chan struct{}, 1), size: h.size, done: done}
 	if len(domains) > 0 {
 		w.domains = map[string]bool{}
 		for _, d := range domains {
@@ -160,9 +169,21 @@ func (h *watchHub) notify(c shard.Change) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for w := range h.watchers {
-		if w.domains == nil || w.domains[c.Domain] {
+		if (w.domains == nil || w.domains[c.Domain]) && !w.ended() {
 			w.push(Change{Decision: decision(c)})
 		}
+	}
+}
+
+// ended reports whether the watcher's ctx has ended. The hub removes such a
+// watcher soon after (context.AfterFunc runs on a goroutine of its own);
+// until then, it buffers nothing more.
+func (w *watcher) ended() bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
 	}
 }
 

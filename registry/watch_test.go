@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -524,11 +525,13 @@ func i5Released(t *testing.T, r *registry.Registry, rounds int) bool {
 	return false
 }
 
-// TestWatchBreakReleasesWatcher: breaking out of the loop, or cancelling the
-// context of a watch never ranged over, releases the watcher: the registry
+// TestWatchBreakReleasesWatcher: breaking out of the loop, cancelling the
+// context of a watch never ranged over, or dropping such a watch, releases
+// the watcher: the registry
 // stops buffering changes for it (an entry it would have buffered is
 // garbage-collected). As a control, a live watcher does keep it.
 func TestWatchBreakReleasesWatcher(t *testing.T) {
+	var kept []iter.Seq[registry.Change] // watches a case keeps reachable until its check is done
 	tests := []struct {
 		name string
 		// start starts a watch and returns the function that ends it.
@@ -549,8 +552,12 @@ func TestWatchBreakReleasesWatcher(t *testing.T) {
 		}},
 		{"cancel a watch never ranged over", func(t *testing.T, r *registry.Registry) func() {
 			ctx, cancel := context.WithCancel(context.Background())
-			r.Watch(ctx, "adapter")
+			kept = append(kept, r.Watch(ctx, "adapter")) // reachable: only the cancel can release it
 			return cancel
+		}},
+		{"drop a watch never ranged over, its ctx never ending", func(t *testing.T, r *registry.Registry) func() {
+			held := []iter.Seq[registry.Change]{r.Watch(context.Background(), "adapter")}
+			return func() { held[0] = nil } // the result becomes garbage
 		}},
 		{"return false from a pulled iterator", func(t *testing.T, r *registry.Registry) func() {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -571,6 +578,10 @@ func TestWatchBreakReleasesWatcher(t *testing.T) {
 			assert.False(t, i5Released(t, r, 5), "control: a live watcher buffers the change, so the entry stays")
 			end()
 			assert.True(t, i5Released(t, r, 200), "once released, the watcher keeps nothing")
+			// The registry itself must outlive the check: were it garbage,
+			// it would take any watcher, released or not, with it.
+			runtime.KeepAlive(r)
+			kept = nil
 		})
 	}
 }
