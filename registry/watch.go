@@ -63,8 +63,14 @@ func (r *Registry) watch(ctx context.Context, domains []string) iter.Seq[Change]
 		w.wakeUp()
 	})
 	// held is referenced by the returned iterator alone: once the caller
-	// drops the iterator unranged, its collection removes the watcher.
-	held := &struct{ ranged atomic.Bool }{}
+	// drops the iterator unranged, its collection removes the watcher. Its
+	// pointer field keeps it out of the runtime's tiny allocator, which packs
+	// small pointer-free objects into shared blocks: a cleanup on one of
+	// those may never run while another in its block lives.
+	held := &struct {
+		ranged atomic.Bool
+		_      *byte
+	}{}
 	runtime.AddCleanup(held, func(release func()) { release() }, func() {
 		stop()
 		r.hub.remove(w)

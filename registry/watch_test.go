@@ -555,6 +555,11 @@ func TestWatchBreakReleasesWatcher(t *testing.T) {
 			kept = append(kept, r.Watch(ctx, "adapter")) // reachable: only the cancel can release it
 			return cancel
 		}},
+		{"drop a watch never ranged over while another stays", func(t *testing.T, r *registry.Registry) func() {
+			held := []iter.Seq[registry.Change]{r.Watch(context.Background(), "adapter")}
+			kept = append(kept, r.Watch(context.Background(), "other")) // made right after: likely its neighbour in memory
+			return func() { held[0] = nil }
+		}},
 		{"drop a watch never ranged over, its ctx never ending", func(t *testing.T, r *registry.Registry) func() {
 			held := []iter.Seq[registry.Change]{r.Watch(context.Background(), "adapter")}
 			return func() { held[0] = nil } // the result becomes garbage
