@@ -373,13 +373,6 @@ func TestPublishSeesAKeptKeyDeleted(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s)
 	ctx := ctxT(t)
-	set := func(ps ...string) []registry.Candidate {
-		var cs []registry.Candidate
-		for _, p := range ps {
-			cs = append(cs, cand("adapter", "cache", p, 1))
-		}
-		return cs
-	}
 	keys := func(ps ...string) string {
 		var ks []string
 		for _, p := range ps {
@@ -387,17 +380,17 @@ func TestPublishSeesAKeptKeyDeleted(t *testing.T) {
 		}
 		return strings.Join(ks, ",")
 	}
-	if _, err := oetcd.Publish(ctx, c, "/p", "o", set("p1", "p2")); err != nil {
+	if _, err := oetcd.Publish(ctx, c, "/p", "o", cacheSet("p1", "p2")); err != nil {
 		t.Fatal(err)
 	}
 	var bRev int64
 	a, kv := interleaved(t, c, func() {
 		var err error
-		if bRev, err = oetcd.Publish(ctx, c, "/p", "o", set("p1")); err != nil {
+		if bRev, err = oetcd.Publish(ctx, c, "/p", "o", cacheSet("p1")); err != nil {
 			t.Error(err)
 		}
 	})
-	aRev, err := oetcd.Publish(ctx, a, "/p", "o", set("p1", "p2", "p3"))
+	aRev, err := oetcd.Publish(ctx, a, "/p", "o", cacheSet("p1", "p2", "p3"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,19 +414,12 @@ func TestPublishSeesAKeptKeyDeleted(t *testing.T) {
 // key it wants, so etcd holds its set whole; a final empty publish leaves
 // nothing of the owner.
 func TestPublishEmptiesAnOwnerWithoutGeneration(t *testing.T) {
-	set := func(ps ...string) []registry.Candidate {
-		var cs []registry.Candidate
-		for _, p := range ps {
-			cs = append(cs, cand("adapter", "cache", p, 1))
-		}
-		return cs
-	}
 	for _, empties := range []int{1, 2} {
 		t.Run(fmt.Sprint(empties, " empty publishes in between"), func(t *testing.T) {
 			s := startServer(t)
 			c := newClient(t, s)
 			ctx := ctxT(t)
-			if _, err := oetcd.Publish(ctx, c, "/p", "o", set("p1", "p2")); err != nil {
+			if _, err := oetcd.Publish(ctx, c, "/p", "o", cacheSet("p1", "p2")); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := c.Delete(ctx, oetcd.GenerationKey("/p", "o")); err != nil { // as an older version left it
@@ -446,7 +432,7 @@ func TestPublishEmptiesAnOwnerWithoutGeneration(t *testing.T) {
 					}
 				}
 			})
-			if _, err := oetcd.Publish(ctx, a, "/p", "o", set("p1", "p2", "p3")); err != nil {
+			if _, err := oetcd.Publish(ctx, a, "/p", "o", cacheSet("p1", "p2", "p3")); err != nil {
 				t.Fatal(err)
 			}
 			got := slices.Sorted(maps.Keys(keysUnder(t, c, "/p/candidates/")))
@@ -458,12 +444,7 @@ func TestPublishEmptiesAnOwnerWithoutGeneration(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("etcd holds %v; want the last set, whole: %v", got, want)
 			}
-			if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
-				t.Fatal(err)
-			}
-			if left := keysUnder(t, c, "/p/"); len(left) != 0 {
-				t.Fatalf("after emptying the owner etcd still holds %v", slices.Sorted(maps.Keys(left)))
-			}
+			emptyAndCheckNothingLeft(t, c)
 		})
 	}
 }
@@ -474,17 +455,33 @@ func TestPublishEmptyOfAnOwnerWithoutGenerationLeavesNothing(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s)
 	ctx := ctxT(t)
-	if _, err := oetcd.Publish(ctx, c, "/p", "o", []registry.Candidate{cand("adapter", "cache", "p1", 1)}); err != nil {
+	if _, err := oetcd.Publish(ctx, c, "/p", "o", cacheSet("p1")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Delete(ctx, oetcd.GenerationKey("/p", "o")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := oetcd.Publish(ctx, c, "/p", "o", nil); err != nil {
+	emptyAndCheckNothingLeft(t, c)
+}
+
+// cacheSet is owner "o"'s set of adapter/cache candidates of providers ps.
+func cacheSet(ps ...string) []registry.Candidate {
+	var cs []registry.Candidate
+	for _, p := range ps {
+		cs = append(cs, cand("adapter", "cache", p, 1))
+	}
+	return cs
+}
+
+// emptyAndCheckNothingLeft publishes owner "o" of prefix /p empty and checks
+// that nothing of it, its generation key included, is left under /p.
+func emptyAndCheckNothingLeft(t *testing.T, c *clientv3.Client) {
+	t.Helper()
+	if _, err := oetcd.Publish(ctxT(t), c, "/p", "o", nil); err != nil {
 		t.Fatal(err)
 	}
 	if left := keysUnder(t, c, "/p/"); len(left) != 0 {
-		t.Fatalf("etcd still holds %v", slices.Sorted(maps.Keys(left)))
+		t.Fatalf("after emptying the owner etcd still holds %v", slices.Sorted(maps.Keys(left)))
 	}
 }
 
