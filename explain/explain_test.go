@@ -346,3 +346,31 @@ func TestNilExplanationString(t *testing.T) {
 	var x *explain.Explanation
 	assert.Equal(t, "<nil>", x.String())
 }
+
+// TestHandSetRequiredIsNormalised: a Query whose Required was set by hand,
+// with duplicates, padding and empty names, scores and filters as the
+// normalised one: a duplicate counts once.
+func TestHandSetRequiredIsNormalised(t *testing.T) {
+	es := entries(t, cand{"redis", 20, 0, []string{"ttl"}}, cand{"valkey", 10, 0, []string{"ttl", "cluster"}})
+	explain.Order(es, "")
+	raw := &explain.Query{Required: []string{"ttl", " ttl", "", "cluster", "ttl"}}
+	norm := explain.NewQuery("", []string{"cluster", "ttl"}, false)
+	assert.Equal(t, explain.Build("adapter", "cache", es, "", &norm), explain.Build("adapter", "cache", es, "", raw))
+	for _, e := range es {
+		wm, wok := norm.Match(e)
+		gm, gok := raw.Match(e)
+		assert.Equal(t, wm, gm, e.Provider())
+		assert.Equal(t, wok, gok, e.Provider())
+	}
+	raw.Any = true
+	norm.Any = true
+	x := explain.Build("adapter", "cache", es, "", raw)
+	require.NotEmpty(t, x.Ordered)
+	assert.Equal(t, 2, x.Ordered[0].Score.CapabilityMatch)
+	assert.Contains(t, x.Ordered[0].Reasons, "capability_match=2/2")
+	want, _ := explain.Best(es, "", &norm)
+	got, _ := explain.Best(es, "", raw)
+	assert.Same(t, want, got)
+	assert.Equal(t, []string{"ttl", " ttl", "", "cluster", "ttl"}, raw.Required, "the caller's query is not modified")
+	assert.True(t, (&explain.Query{Required: []string{" ", ""}}).IsZero())
+}

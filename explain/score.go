@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/oneiric-go/oneiric/domain"
 )
@@ -41,7 +42,7 @@ func (s Score) Compare(o Score) int {
 // candidate, and so does a nil *Query wherever one is taken.
 type Query struct {
 	Provider string   // "" means any provider
-	Required []string // as returned by [domain.NormalizeRequired]
+	Required []string // as [domain.NormalizeRequired] returns it; normalised where used if set otherwise
 	Any      bool     // true: one required capability suffices
 }
 
@@ -52,21 +53,44 @@ func NewQuery(provider string, required []string, any bool) Query {
 }
 
 // IsZero reports whether q admits every candidate with its default score.
-func (q *Query) IsZero() bool { return q == nil || q.Provider == "" && len(q.Required) == 0 }
+func (q *Query) IsZero() bool {
+	q = q.orAny()
+	return q.Provider == "" && len(q.Required) == 0
+}
 
 // anyQuery is the zero Query, which nil stands for. It must not be modified.
 var anyQuery = &Query{}
 
-// orAny returns q, or the zero Query when q is nil.
+// orAny returns the query every function taking a *Query works with: the
+// zero Query when q is nil, else q, or a copy of q with Required normalised
+// when a caller set it by hand without [domain.NormalizeRequired] (a
+// duplicate would otherwise count twice). Only that copy allocates.
 func (q *Query) orAny() *Query {
 	if q == nil {
 		return anyQuery
 	}
+	if !normalized(q.Required) {
+		c := *q
+		c.Required = domain.NormalizeRequired(q.Required)
+		return &c
+	}
 	return q
 }
 
+// normalized reports whether req is as [domain.NormalizeRequired] returns
+// it: trimmed, non-empty names in strictly increasing order.
+func normalized(req []string) bool {
+	for i, c := range req {
+		if c == "" || strings.TrimSpace(c) != c || i > 0 && req[i-1] >= c {
+			return false
+		}
+	}
+	return true
+}
+
 // Match reports whether e qualifies under q and, if so, how many of the
-// required capabilities it has. It allocates nothing.
+// required capabilities it has. It allocates nothing, unless q.Required was
+// set without [domain.NormalizeRequired].
 func (q *Query) Match(e *domain.Entry) (int, bool) {
 	q = q.orAny()
 	if q.Provider != "" && e.Provider() != q.Provider {
@@ -200,7 +224,8 @@ func Best(entries []*domain.Entry, selected string, q *Query) (*domain.Entry, bo
 }
 
 // Best returns the best-ranked entry that qualifies under q. entries must be
-// in the order [Policy.Order] gives. It allocates nothing.
+// in the order [Policy.Order] gives. It allocates nothing, unless q.Required
+// was set without [domain.NormalizeRequired].
 func (p Policy) Best(entries []*domain.Entry, q *Query) (*domain.Entry, bool) {
 	q = q.orAny()
 	if len(q.Required) == 0 {
