@@ -22,9 +22,38 @@ func copyMetadata(m map[string]any) (map[string]any, error) {
 }
 
 // copier copies JSON-like values, remembering the containers on the path from
-// the root so that a cycle is reported rather than followed.
+// the root so that a cycle is reported rather than followed, and the
+// containers it has copied so that one met again at the same depth is not
+// copied again. Without that memo, metadata that refers to one container
+// from several places (v = []any{v, v}, repeated) would cost a copy
+// exponential in its depth, though it holds only a few containers; with it,
+// the copy refers to one copy from the same places, as the original does.
 type copier struct {
-	path []container // the maps and slices being copied, root first
+	path []container    // the maps and slices being copied, root first
+	done map[copied]any // the copies made so far; nil until the first
+}
+
+// copied identifies a container copied at a depth: its type, since one
+// address may be seen as slices of different types, and the depth, since
+// the depth limit judges what is below a container by where it is met.
+type copied struct {
+	t     reflect.Type
+	c     container
+	depth int
+}
+
+// lookup returns the copy of the container k of type t made at depth, if any.
+func (c *copier) lookup(t reflect.Type, k container, depth int) (any, bool) {
+	v, ok := c.done[copied{t, k, depth}]
+	return v, ok
+}
+
+// remember records v as the copy of the container k of type t at depth.
+func (c *copier) remember(t reflect.Type, k container, depth int, v any) {
+	if c.done == nil {
+		c.done = make(map[copied]any)
+	}
+	c.done[copied{t, k, depth}] = v
 }
 
 // container identifies a map (its pointer, n = -1) or a non-empty slice (its
@@ -38,10 +67,17 @@ type container struct {
 	n int
 }
 
-func (c *copier) enter(k container, depth int) error {
+// deep returns an error when a container at depth is nested too deeply. It
+// applies to every container, nil and empty ones included.
+func deep(depth int) error {
 	if depth > MaxMetadataDepth {
 		return invalid("metadata is nested deeper than %d levels", MaxMetadataDepth)
 	}
+	return nil
+}
+
+// enter puts the container k on the path, or fails on a cycle.
+func (c *copier) enter(k container) error {
 	for _, q := range c.path {
 		if q == k {
 			return invalid("metadata contains a cycle")
@@ -53,40 +89,55 @@ func (c *copier) enter(k container, depth int) error {
 
 func (c *copier) leave() { c.path = c.path[:len(c.path)-1] }
 
+// Types of the containers copy handles without reflection.
+var (
+	mapType    = reflect.TypeFor[map[string]any]()
+	sliceType  = reflect.TypeFor[[]any]()
+	stringsTyp = reflect.TypeFor[[]string]()
+)
+
 // copy deep-copies v, found at the given depth (the root map is depth 1).
 func (c *copier) copy(v any, depth int) (any, error) {
 	switch x := v.(type) {
 	case nil, string, bool, int, int64, float64, uint64, int32, float32, uint, uint32:
 		return v, nil
 	case map[string]any:
-		if x == nil {
-			return x, nil
+		if err := deep(depth); err != nil || x == nil {
+			return x, err
 		}
-		if err := c.enter(container{reflect.ValueOf(x).Pointer(), -1}, depth); err != nil {
+		k := container{reflect.ValueOf(x).Pointer(), -1}
+		if cv, ok := c.lookup(mapType, k, depth); ok {
+			return cv, nil
+		}
+		if err := c.enter(k); err != nil {
 			return nil, err
 		}
 		defer c.leave()
 		out := make(map[string]any, len(x))
-		for k, e := range x {
+		for key, e := range x {
 			ce, err := c.copy(e, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			out[k] = ce
+			out[key] = ce
 		}
+		c.remember(mapType, k, depth, out)
 		return out, nil
 	case []any:
-		if x == nil {
-			return x, nil
+		if err := deep(depth); err != nil || x == nil {
+			return x, err
 		}
-		if len(x) > 0 {
-			if err := c.enter(container{reflect.ValueOf(x).Pointer(), len(x)}, depth); err != nil {
-				return nil, err
-			}
-			defer c.leave()
-		} else if depth > MaxMetadataDepth {
-			return nil, invalid("metadata is nested deeper than %d levels", MaxMetadataDepth)
+		if len(x) == 0 {
+			return []any{}, nil
 		}
+		k := container{reflect.ValueOf(x).Pointer(), len(x)}
+		if cv, ok := c.lookup(sliceType, k, depth); ok {
+			return cv, nil
+		}
+		if err := c.enter(k); err != nil {
+			return nil, err
+		}
+		defer c.leave()
 		out := make([]any, len(x))
 		for i, e := range x {
 			ce, err := c.copy(e, depth+1)
@@ -95,15 +146,16 @@ func (c *copier) copy(v any, depth int) (any, error) {
 			}
 			out[i] = ce
 		}
+		c.remember(sliceType, k, depth, out)
 		return out, nil
 	case []string:
-		if x == nil {
-			return x, nil
+		if err := deep(depth); err != nil || x == nil {
+			return x, err
 		}
-		if depth > MaxMetadataDepth {
-			return nil, invalid("metadata is nested deeper than %d levels", MaxMetadataDepth)
-		}
-		return append([]string(nil), x...)[:len(x):len(x)], nil
+		// Strings hold no containers: the copy is linear whatever refers to it.
+		out := make([]string, len(x))
+		copy(out, x)
+		return out, nil
 	}
 	return c.copyReflect(reflect.ValueOf(v), depth)
 }
@@ -113,10 +165,14 @@ func (c *copier) copy(v any, depth int) (any, error) {
 func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 	switch rv.Kind() {
 	case reflect.Map:
-		if rv.IsNil() {
-			return rv.Interface(), nil
+		if err := deep(depth); err != nil || rv.IsNil() {
+			return rv.Interface(), err
 		}
-		if err := c.enter(container{rv.Pointer(), -1}, depth); err != nil {
+		k := container{rv.Pointer(), -1}
+		if cv, ok := c.lookup(rv.Type(), k, depth); ok {
+			return cv, nil
+		}
+		if err := c.enter(k); err != nil {
 			return nil, err
 		}
 		defer c.leave()
@@ -129,21 +185,24 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			}
 			out.SetMapIndex(it.Key(), ce)
 		}
+		c.remember(rv.Type(), k, depth, out.Interface())
 		return out.Interface(), nil
 	case reflect.Slice:
-		if rv.IsNil() {
-			return rv.Interface(), nil
-		}
-		if depth > MaxMetadataDepth {
-			return nil, invalid("metadata is nested deeper than %d levels", MaxMetadataDepth)
-		}
-		if rv.Len() > 0 {
-			if err := c.enter(container{rv.Pointer(), rv.Len()}, depth); err != nil {
-				return nil, err
-			}
-			defer c.leave()
+		if err := deep(depth); err != nil || rv.IsNil() {
+			return rv.Interface(), err
 		}
 		out := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
+		if rv.Len() == 0 {
+			return out.Interface(), nil
+		}
+		k := container{rv.Pointer(), rv.Len()}
+		if cv, ok := c.lookup(rv.Type(), k, depth); ok {
+			return cv, nil
+		}
+		if err := c.enter(k); err != nil {
+			return nil, err
+		}
+		defer c.leave()
 		for i := range rv.Len() {
 			ce, err := c.element(rv.Index(i), rv.Type().Elem(), depth+1)
 			if err != nil {
@@ -151,6 +210,7 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			}
 			out.Index(i).Set(ce)
 		}
+		c.remember(rv.Type(), k, depth, out.Interface())
 		return out.Interface(), nil
 	}
 	return rv.Interface(), nil
@@ -191,24 +251,54 @@ func cloneValue(v any) any {
 }
 
 // metadataBytes estimates the memory a metadata value holds: the length of
-// every string and map key, plus 8 bytes for every other value. It is what
-// Limits.MaxMetadataBytes bounds.
+// every string (of any string type) and map key, and of every byte slice,
+// plus 8 bytes for every other value; an array counts as its elements. A
+// container the value refers to from several places is counted once, as it
+// is held once. It is what Limits.MaxMetadataBytes bounds.
 func metadataBytes(v any) int {
+	var z sizer
+	return z.size(v)
+}
+
+// sizer adds up metadataBytes, remembering the containers it has counted.
+type sizer struct {
+	seen map[copied]bool // depth unused: a container is held once wherever it is
+}
+
+// first reports whether the container k of type t is met for the first time.
+func (z *sizer) first(t reflect.Type, k container) bool {
+	if z.seen[copied{t: t, c: k}] {
+		return false
+	}
+	if z.seen == nil {
+		z.seen = make(map[copied]bool)
+	}
+	z.seen[copied{t: t, c: k}] = true
+	return true
+}
+
+func (z *sizer) size(v any) int {
 	switch x := v.(type) {
 	case nil:
 		return 0
 	case string:
 		return len(x)
 	case map[string]any:
+		if len(x) == 0 || !z.first(mapType, container{reflect.ValueOf(x).Pointer(), -1}) {
+			return 0
+		}
 		n := 0
 		for k, e := range x {
-			n += len(k) + metadataBytes(e)
+			n += len(k) + z.size(e)
 		}
 		return n
 	case []any:
+		if len(x) == 0 || !z.first(sliceType, container{reflect.ValueOf(x).Pointer(), len(x)}) {
+			return 0
+		}
 		n := 0
 		for _, e := range x {
-			n += metadataBytes(e)
+			n += z.size(e)
 		}
 		return n
 	case []string:
@@ -220,23 +310,44 @@ func metadataBytes(v any) int {
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
+	case reflect.String:
+		return rv.Len()
 	case reflect.Map:
+		if rv.Len() == 0 || !z.first(rv.Type(), container{rv.Pointer(), -1}) {
+			return 0
+		}
 		n := 0
 		it := rv.MapRange()
 		for it.Next() {
 			if it.Key().CanInterface() && it.Value().CanInterface() {
-				n += metadataBytes(it.Key().Interface()) + metadataBytes(it.Value().Interface())
+				n += z.size(it.Key().Interface()) + z.size(it.Value().Interface())
 			}
 		}
 		return n
 	case reflect.Slice:
-		n := 0
-		for i := range rv.Len() {
-			if e := rv.Index(i); e.CanInterface() {
-				n += metadataBytes(e.Interface())
-			}
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return rv.Len()
 		}
-		return n
+		if rv.Len() == 0 || !z.first(rv.Type(), container{rv.Pointer(), rv.Len()}) {
+			return 0
+		}
+		return z.elements(rv)
+	case reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return rv.Len()
+		}
+		return z.elements(rv)
 	}
 	return 8
+}
+
+// elements adds up the elements of a slice or array.
+func (z *sizer) elements(rv reflect.Value) int {
+	n := 0
+	for i := range rv.Len() {
+		if e := rv.Index(i); e.CanInterface() {
+			n += z.size(e.Interface())
+		}
+	}
+	return n
 }

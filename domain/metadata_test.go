@@ -48,6 +48,11 @@ func TestMetadataDepth(t *testing.T) {
 		{"[]string", func() any { return []string{"leaf"} }},
 		{"map[string]int", func() any { return map[string]int{"leaf": 1} }},
 		{"[]int", func() any { return []int{1} }},
+		{"nil map[string]any", func() any { return map[string]any(nil) }},
+		{"nil []any", func() any { return []any(nil) }},
+		{"nil []string", func() any { return []string(nil) }},
+		{"nil map[string]int", func() any { return map[string]int(nil) }},
+		{"nil []int", func() any { return []int(nil) }},
 	}
 	for _, in := range inner {
 		t.Run(in.name+" at level 32 accepted", func(t *testing.T) {
@@ -281,4 +286,99 @@ func TestEntryMetadataAccessorsCopy(t *testing.T) {
 		_, ok := e.Meta("any")
 		assert.False(t, ok)
 	})
+}
+
+// sharedChain returns metadata of depth+1 containers where each []any holds
+// the one below it twice: unfolded, a tree of 2^depth - 1 slices.
+func sharedChain(depth int) map[string]any {
+	var v any = "leaf"
+	for range depth {
+		v = []any{v, v}
+	}
+	return map[string]any{"v": v}
+}
+
+// TestMetadataSharedContainersCopiedOnce: a container referred to from
+// several places is copied, counted and cloned once, so metadata of a few
+// containers costs a few containers' work however often they are shared. The
+// copy keeps the sharing; the caller's value stays apart from it.
+func TestMetadataSharedContainersCopiedOnce(t *testing.T) {
+	const depth = 24 // unfolded: 16,777,215 slices
+	meta := sharedChain(depth)
+	var e *domain.Entry
+	allocs := testing.AllocsPerRun(1, func() {
+		var err error
+		e, err = entryWith(t, meta)
+		require.NoError(t, err)
+	})
+	// 25 containers and their memo; unfolding would take millions.
+	assert.Less(t, allocs, 1000.0, "preparing metadata of %d shared containers", depth+1)
+	assert.Len(t, e.Metadata(), 1)
+	// Counted as held: each slice once, so the innermost one's two strings,
+	// plus the key.
+	assert.Equal(t, len("v")+2*len("leaf"), e.MetadataBytes())
+
+	allocs = testing.AllocsPerRun(1, func() { _ = e.Metadata() })
+	assert.Less(t, allocs, 1000.0, "cloning the stored metadata")
+
+	top := e.Metadata()["v"].([]any)
+	assert.Equal(t, reflect.ValueOf(top[0]).Pointer(), reflect.ValueOf(top[1]).Pointer(), "the copy keeps the sharing")
+	assert.NotEqual(t, reflect.ValueOf(meta["v"].([]any)[0]).Pointer(), reflect.ValueOf(top[0]).Pointer(), "and shares nothing with the caller")
+
+	d, err := domain.Prepare(domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Metadata: sharedChain(3)}, 0, "")
+	require.NoError(t, err)
+	other, err := entryWith(t, sharedChain(3))
+	require.NoError(t, err)
+	assert.True(t, d.Entry().SameAs(other), "equal shared structures compare equal")
+}
+
+// TestMetadataEmptyContainersStayEmpty: an empty container is copied as an
+// empty one, not nil, whatever its type; a nil one stays nil.
+func TestMetadataEmptyContainersStayEmpty(t *testing.T) {
+	e, err := entryWith(t, map[string]any{
+		"strings": []string{}, "list": []any{}, "ints": []int{}, "map": map[string]any{},
+		"nil strings": []string(nil), "nil list": []any(nil),
+	})
+	require.NoError(t, err)
+	m := e.Metadata()
+	for _, k := range []string{"strings", "list", "ints", "map"} {
+		v := reflect.ValueOf(m[k])
+		assert.False(t, v.IsNil(), k)
+		assert.Zero(t, v.Len(), k)
+	}
+	assert.Nil(t, m["nil strings"])
+	assert.Nil(t, m["nil list"])
+}
+
+type dsn string
+
+// TestMetadataBytesCountsEveryString: MetadataBytes counts the length of a
+// string of any string type, of a byte slice, and of the strings in an
+// array, so a named string type does not slip past MaxMetadataBytes.
+func TestMetadataBytesCountsEveryString(t *testing.T) {
+	const long = 1000
+	big := string(make([]byte, long))
+	tests := []struct {
+		name string
+		v    any
+		want int
+	}{
+		{"string", big, long},
+		{"named string", dsn(big), long},
+		{"slice of named strings", []dsn{dsn(big), "ab"}, long + 2},
+		{"array of strings", [2]string{big, "ab"}, long + 2},
+		{"array of any", [2]any{big, 3}, long + 8},
+		{"byte slice", []byte(big), long},
+		{"byte array", [4]byte{}, 4},
+		{"map of named strings", map[dsn]dsn{"k": dsn(big)}, 1 + long},
+		{"int", 3, 8},
+		{"struct", point{1, 2}, 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := entryWith(t, map[string]any{"v": tt.v})
+			require.NoError(t, err)
+			assert.Equal(t, len("v")+tt.want, e.MetadataBytes())
+		})
+	}
 }
