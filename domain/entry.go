@@ -25,6 +25,7 @@ type Entry struct {
 	atSec     int64
 	atNsec    int32
 	source    Source
+	finished  bool // set by Draft.Finish, after which the entry never changes (in padding: free)
 	factory   any
 	caps      []string       // sorted, unique; never handed out
 	meta      map[string]any // private deep copy; never handed out
@@ -93,8 +94,10 @@ func (e *Entry) Meta(key string) (any, bool) {
 }
 
 // MetadataBytes returns the size of the entry's metadata as
-// [Limits].MaxMetadataBytes counts it: the length of every string and map
-// key, plus 8 bytes for every other value.
+// [Limits].MaxMetadataBytes counts it: the length of every string (of any
+// string type) and map key, and of every byte slice, plus 8 bytes for every
+// other value; an array counts as its elements, and a map or slice the
+// metadata refers to from several places counts once.
 func (e *Entry) MetadataBytes() int { return e.metaBytes }
 
 // SameAs reports whether e and o were registered from equal candidates: the
@@ -112,9 +115,9 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 // of a method value or of a generic function instantiated inside generic
 // code (the compiler may make a new closure each time). Such a factory is
 // re-registered by every Apply of the registry, never kept stale.
-// Metadata is compared deeply (a func inside metadata
-// never compares equal). Sequence numbers and registration times are not
-// compared.
+// Metadata is compared deeply ([reflect.DeepEqual]): a func or a NaN inside
+// metadata never compares equal, so such a candidate too is re-registered by
+// every Apply. Sequence numbers and registration times are not compared.
 func (e *Entry) SameAs(o *Entry) bool {
 	if o == nil {
 		return false
@@ -203,9 +206,16 @@ func (d *Draft) Entry() *Entry { return &d.e }
 func (d *Draft) Key() string { return d.e.key }
 
 // Finish stamps the draft with its sequence number and registration time
-// (converted to UTC) and returns the immutable Entry. It must be called once.
+// (converted to UTC) and returns the immutable Entry. The first call returns
+// the draft's own entry, so a registration allocates it once; a later call
+// returns a new Entry and leaves the one already returned unchanged.
 func (d *Draft) Finish(seq uint64, at time.Time) *Entry {
-	d.e.seq = seq
-	d.e.atSec, d.e.atNsec = at.Unix(), int32(at.Nanosecond())
-	return &d.e
+	e := &d.e
+	if e.finished {
+		e = new(*e)
+	}
+	e.finished = true
+	e.seq = seq
+	e.atSec, e.atNsec = at.Unix(), int32(at.Nanosecond())
+	return e
 }

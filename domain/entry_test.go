@@ -87,3 +87,19 @@ func TestSameAsNil(t *testing.T) {
 	assert.False(t, e.SameAs(nil))
 	assert.True(t, e.SameAs(e))
 }
+
+// TestFinishTwiceLeavesTheFirstEntry: an Entry never changes once Finish has
+// returned it, even if the draft is finished again; the second call returns
+// an Entry of its own.
+func TestFinishTwiceLeavesTheFirstEntry(t *testing.T) {
+	d, err := domain.Prepare(domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis"}, 0, "")
+	require.NoError(t, err)
+	t1 := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	e1 := d.Finish(1, t1)
+	e2 := d.Finish(2, t1.Add(time.Hour))
+	assert.NotSame(t, e1, e2)
+	assert.Equal(t, uint64(1), e1.Sequence())
+	assert.Equal(t, t1, e1.RegisteredAt())
+	assert.Equal(t, uint64(2), e2.Sequence())
+	assert.True(t, e1.SameAs(e2))
+}
