@@ -267,11 +267,7 @@ func (m *Model) Snapshot(domains ...string) map[Addr][]*domain.Entry {
 	out := map[Addr][]*domain.Entry{}
 	for a := range m.cands {
 		if len(m.cands[a]) > 0 && (len(domains) == 0 || want[a.Domain]) {
-			var ordered []*domain.Entry
-			for _, r := range m.rank(a, explain.Query{}) {
-				ordered = append(ordered, r.Entry)
-			}
-			out[a] = ordered
+			out[a] = m.order(a)
 		}
 	}
 	return out
@@ -335,19 +331,45 @@ func (m *Model) rank(a Addr, q explain.Query) []explain.Rank {
 		reasons = append(reasons, "stack_level="+strconv.Itoa(s.StackLevel), "registration_order="+strconv.FormatUint(s.Sequence, 10))
 		ranks = append(ranks, explain.Rank{Entry: e, Score: s, Reasons: reasons})
 	}
-	slices.SortFunc(ranks, func(x, y explain.Rank) int {
-		for _, c := range [...]int{
-			cmp.Compare(y.Score.Override, x.Score.Override),
-			cmp.Compare(y.Score.CapabilityMatch, x.Score.CapabilityMatch),
-			cmp.Compare(y.Score.Priority, x.Score.Priority),
-			cmp.Compare(y.Score.StackLevel, x.Score.StackLevel),
-			cmp.Compare(y.Score.Sequence, x.Score.Sequence),
-		} {
-			if c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
+	slices.SortFunc(ranks, func(x, y explain.Rank) int { return better(x.Score, y.Score) })
 	return ranks
+}
+
+// better orders scores best first: negative when x ranks above y.
+func better(x, y explain.Score) int {
+	for _, c := range [...]int{
+		cmp.Compare(y.Override, x.Override),
+		cmp.Compare(y.CapabilityMatch, x.CapabilityMatch),
+		cmp.Compare(y.Priority, x.Priority),
+		cmp.Compare(y.StackLevel, x.StackLevel),
+		cmp.Compare(y.Sequence, x.Sequence),
+	} {
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// order returns a's candidates in the order rank gives them under the zero
+// Query, without the reasons rank writes for Explain: what Snapshot needs.
+func (m *Model) order(a Addr) []*domain.Entry {
+	type scored struct {
+		e *domain.Entry
+		s explain.Score
+	}
+	sel := m.sel[a]
+	xs := make([]scored, len(m.cands[a]))
+	for i, e := range m.cands[a] {
+		xs[i] = scored{e, explain.Score{Priority: e.Priority(), StackLevel: e.StackLevel(), Sequence: e.Sequence()}}
+		if sel != "" && e.Provider() == sel {
+			xs[i].s.Override = 1
+		}
+	}
+	slices.SortFunc(xs, func(x, y scored) int { return better(x.s, y.s) })
+	out := make([]*domain.Entry, len(xs))
+	for i, x := range xs {
+		out[i] = x.e
+	}
+	return out
 }
