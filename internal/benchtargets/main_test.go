@@ -116,6 +116,41 @@ BenchmarkChase/bytes=96MiB/impl=machine          1000   24 ns/op   0 B/op  0 all
 	}
 }
 
+// TestRunMarksImpossibleScaling: a scaling ratio above 2 at -cpu 2 over 1
+// is a slow -cpu 1 pass, not speed. Such a pass is marked and not counted,
+// and a figure above 2 is not called met; the Register ratio of keys of
+// 2,000 over keys of 10 is shown against log 2000 / log 10.
+func TestRunMarksImpossibleScaling(t *testing.T) {
+	const in = `BenchmarkResolve/dist=uniform/impl=registry     1000  30.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolve/dist=uniform/impl=registry-2   1000  16.0 ns/op  0 B/op  0 allocs/op
+BenchmarkRegister/cands=10/impl=registry        1000  700 ns/op  416 B/op  4 allocs/op
+BenchmarkRegister/cands=2000/impl=registry      1000  1400 ns/op  600 B/op  6 allocs/op
+BenchmarkRegisterOneKey/cands=2000/impl=registry  10  1900000 ns/op  1.900 ms/2000regs
+BenchmarkResolve/dist=uniform/impl=registry     1000  90.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolve/dist=uniform/impl=registry-2   1000  18.0 ns/op  0 B/op  0 allocs/op
+BenchmarkRegister/cands=10/impl=registry        1000  500 ns/op  416 B/op  4 allocs/op
+BenchmarkRegister/cands=2000/impl=registry      1000  2000 ns/op  600 B/op  6 allocs/op
+BenchmarkResolve/dist=uniform/impl=registry     1000  70.0 ns/op  0 B/op  0 allocs/op
+BenchmarkResolve/dist=uniform/impl=registry-2   1000  17.0 ns/op  0 B/op  0 allocs/op
+`
+	var b strings.Builder
+	if err := run(strings.NewReader(in), &b); err != nil {
+		t.Fatal(err)
+	}
+	got := rows(t, b.String())
+	// Medians 70 over 17: 4.118; per pass 1.875, 5 and 4.118.
+	for _, want := range [][]string{
+		{"-cpu 2 ≥ 1.8× the throughput of -cpu 1", "4.118 × (limit ≥ 1.8), above the 2 the machine can give: noise",
+			"1.875, 5†, 4.118†", "1/3 (2† above 2, noise)", "not met"},
+		// Medians 1700 over 600; per pass 2 and 4.
+		{"reference: Register into keys of 2,000 over keys of 10, limit log 2000 / log 10", "2.833 × (limit ≤ 3.301)", "2, 4", "1/2", "(reference)"},
+	} {
+		if r := got[want[0]]; strings.Join(r, " | ") != strings.Join(want, " | ") {
+			t.Errorf("row %q:\n got %q\nwant %q", want[0], r, want)
+		}
+	}
+}
+
 func TestRunRejectsBadInput(t *testing.T) {
 	if err := run(strings.NewReader("BenchmarkX 10 abc ns/op\n"), new(strings.Builder)); err == nil {
 		t.Error("a result with a value that is not a number ran without error")
