@@ -22,18 +22,23 @@ func invalid(format string, args ...any) error {
 // *[LimitError] to learn which limit.
 var ErrLimitExceeded = errors.New("limit exceeded")
 
-// Limits bound what a registry holds. A zero field means no limit.
+// Limits bound what a registry holds. A zero or negative field means no
+// limit.
 type Limits struct {
 	MaxDomains          int // domains with at least one candidate
 	MaxKeysPerDomain    int // keys with at least one candidate, per domain
 	MaxCandidatesPerKey int // candidates per (domain, key)
 	MaxMetadataBytes    int // per candidate, as [Entry.MetadataBytes] counts them
+	// MaxMarksPerDomain bounds a domain's selections plus its unhealthy
+	// marks (one per key, provider), which outlive candidates and so
+	// count whether or not the domain has any.
+	MaxMarksPerDomain int
 }
 
 // LimitError reports which limit an operation would have exceeded. It
 // matches [ErrLimitExceeded].
 type LimitError struct {
-	Limit       string // "domains", "keys per domain", "candidates per key" or "metadata bytes"
+	Limit       string // "domains", "keys per domain", "candidates per key", "metadata bytes" or "marks per domain"
 	Max         int    // the configured limit
 	Domain, Key string // where it was hit ("" when not applicable)
 }

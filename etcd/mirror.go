@@ -595,7 +595,7 @@ func (m *Replica) applySelection(k string, a address) {
 	if it := m.kvs[k]; it != nil && it.err == nil {
 		provider = it.provider
 	}
-	if err := m.reg.Select(a.domain, a.key, provider); err != nil { // validated by parse: cannot happen
+	if err := m.reg.Select(a.domain, a.key, provider); err != nil { // names validated by parse: only a limit
 		m.fail(fmt.Errorf("select %q for %q/%q: %w", provider, a.domain, a.key, err))
 	}
 }

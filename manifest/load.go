@@ -32,7 +32,9 @@ import (
 // puts back the sets of the owners it had already changed, with the same
 // candidates (those it had removed come back with new sequence numbers), and
 // returns the error; r then holds what it held before, as far as Load's own
-// writes go.
+// writes go. A selection refused by [registry.Limits].MaxMarksPerDomain
+// returns its error after the sets were changed, with the selections before
+// it set.
 func Load(r *registry.Registry, ms ...*Manifest) error {
 	if r == nil {
 		return errors.New("manifest: Load needs a registry, got nil")
@@ -104,8 +106,8 @@ func Load(r *registry.Registry, ms ...*Manifest) error {
 		done = append(done, applied{owner: s.owner, prev: prev})
 	}
 	for _, a := range selOrder {
-		if err := r.Select(a[0], a[1], sels[a].provider); err != nil { // validated above: cannot happen
-			return err
+		if err := r.Select(a[0], a[1], sels[a].provider); err != nil { // names validated above: only a limit
+			return fmt.Errorf("manifest: %w", err)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -502,4 +503,69 @@ func i5RequireLimitMax(t *testing.T, err error, limit string, limitMax int) {
 	assert.Equal(t, limit, le.Limit)
 	assert.Equal(t, limitMax, le.Max)
 	assert.True(t, strings.Contains(err.Error(), limit))
+}
+
+// TestLimitMaxMarksPerDomain: selections and unhealthy marks, which outlive
+// candidates, count together against MaxMarksPerDomain, through the
+// registry and through a Handle; one more is refused and changes nothing.
+func TestLimitMaxMarksPerDomain(t *testing.T) {
+	setup := func(t *testing.T, r *registry.Registry) uint64 {
+		i5Register(t, r, i5C("adapter", "cache", "redis", 2))
+		i5Register(t, r, i5C("adapter", "cache", "memcached", 1))
+		i5Register(t, r, i5C("adapter", "queue", "nats", 2))
+		i5Register(t, r, i5C("adapter", "queue", "kafka", 1))
+		require.NoError(t, r.Select("adapter", "cache", "memcached"))
+		require.NoError(t, r.SetHealth("adapter", "cache", "memcached", false))
+		return 4
+	}
+	probe := i5C("probe", "probe", "p", 1)
+	i5RunLimitCases(t, registry.Limits{MaxMarksPerDomain: 2}, setup, probe, "marks per domain", []i5LimitCase{
+		{"Select", func(r *registry.Registry) error { return r.Select("adapter", "queue", "kafka") }},
+		{"a handle's Select", func(r *registry.Registry) error { return r.Domain("adapter").Select("queue", "kafka") }},
+		{"SetHealth", func(r *registry.Registry) error { return r.SetHealth("adapter", "queue", "nats", false) }},
+		{"a handle's SetHealth", func(r *registry.Registry) error {
+			return r.Domain("adapter").SetHealth("queue", "nats", false)
+		}},
+		{"SetHealth of another provider of a marked key", func(r *registry.Registry) error {
+			return r.SetHealth("adapter", "cache", "redis", false)
+		}},
+		{"Select of a key without candidates", func(r *registry.Registry) error { return r.Select("adapter", "store", "s3") }},
+	})
+}
+
+// TestLimitMaxMarksPerDomainCounts: what a domain's marks count is exact.
+// Changing a selection or marking an unhealthy provider again adds nothing;
+// clearing frees one; clearing what is not there frees nothing; domains
+// count apart; selections given to New count too, the ones beyond the limit
+// skipped and logged.
+func TestLimitMaxMarksPerDomainCounts(t *testing.T) {
+	r := registry.New(registry.WithLimits(registry.Limits{MaxMarksPerDomain: 2}))
+	require.NoError(t, r.Select("adapter", "cache", "redis"))
+	require.NoError(t, r.SetHealth("adapter", "cache", "redis", false))
+	i5RequireLimit(t, r.Select("adapter", "queue", "nats"), "marks per domain")
+
+	require.NoError(t, r.Select("adapter", "cache", "memcached"), "changing a selection")
+	require.NoError(t, r.SetHealth("adapter", "cache", "redis", false), "marking again")
+	require.NoError(t, r.Select("adapter", "queue", ""), "clearing a selection that is not there")
+	require.NoError(t, r.SetHealth("adapter", "queue", "nats", true), "healing a provider that is not marked")
+	i5RequireLimit(t, r.SetHealth("adapter", "queue", "nats", false), "marks per domain")
+
+	require.NoError(t, r.Select("service", "mail", "smtp"), "another domain counts apart")
+	require.NoError(t, r.Domain("service").SetHealth("mail", "sendgrid", false))
+
+	require.NoError(t, r.Select("adapter", "cache", ""))
+	require.NoError(t, r.Select("adapter", "queue", "nats"), "a cleared selection frees its place")
+	require.NoError(t, r.SetHealth("adapter", "cache", "redis", true))
+	require.NoError(t, r.SetHealth("adapter", "queue", "kafka", false), "a healed provider frees its place")
+	i5RequireLimit(t, r.Select("adapter", "store", "s3"), "marks per domain")
+
+	var logs strings.Builder
+	r = registry.New(
+		registry.WithLimits(registry.Limits{MaxMarksPerDomain: 2}),
+		registry.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		registry.WithSelections(map[string]map[string]string{"adapter": {"a": "p", "b": "p", "c": "p"}}),
+	)
+	i5RequireLimit(t, r.Select("adapter", "d", "p"), "marks per domain")
+	assert.Contains(t, logs.String(), `key=c`)
+	assert.Contains(t, logs.String(), "marks per domain")
 }

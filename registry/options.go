@@ -57,10 +57,12 @@ func WithStackOrder(spec string) Option {
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithLimits bounds what the registry holds: domains, keys per domain,
-// candidates per key, metadata bytes per candidate (zero fields mean no
-// limit). An operation that would exceed one returns an error matching
+// candidates per key, metadata bytes per candidate, and selections plus
+// unhealthy marks per domain (zero or negative fields mean no limit). An
+// operation that would exceed one returns an error matching
 // [ErrLimitExceeded], naming the limit in a *[LimitError], and changes
-// nothing.
+// nothing. With a limit on each, a tenant confined to its domain by a
+// [Handle] cannot grow the registry without bound.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
 
 // WithDecisionHook sets a function called with every change of a key's

@@ -124,7 +124,8 @@ func (r *Registry) unregister(route shard.Route, key, provider string) int {
 // [Registry.SetHealth]). An empty provider clears the selection. The key's
 // winner is recomputed at once. A selection outlives its candidates and waits
 // for the provider to be registered. Invalid names return an error matching
-// [ErrInvalidCandidate] and change nothing.
+// [ErrInvalidCandidate], and a new selection beyond [Limits].MaxMarksPerDomain
+// one matching [ErrLimitExceeded]; either changes nothing.
 func (r *Registry) Select(domainName, key, provider string) error {
 	return r.selectProvider(r.set.Route(domainName), key, provider)
 }
@@ -133,7 +134,11 @@ func (r *Registry) selectProvider(route shard.Route, key, provider string) error
 	if err := domain.CheckAddress(route.Domain, key, provider); err != nil {
 		return fmt.Errorf("cannot select %q for %q/%q: %w", provider, route.Domain, key, err)
 	}
-	r.report(r.set.Select(route, key, provider))
+	c, err := r.set.Select(route, key, provider)
+	if err != nil {
+		return fmt.Errorf("cannot select %q for %q/%q: %w", provider, route.Domain, key, err)
+	}
+	r.report(c)
 	return nil
 }
 
@@ -142,7 +147,9 @@ func (r *Registry) selectProvider(route shard.Route, key, provider string) error
 // qualifies, even over a selection; Explain lists it below the healthy ones
 // with the reason "unhealthy". Marking it healthy again restores the ranking
 // it had. The mark outlives the candidates, like a selection. Invalid names
-// return an error matching [ErrInvalidCandidate] and change nothing.
+// return an error matching [ErrInvalidCandidate], and a new unhealthy mark
+// beyond [Limits].MaxMarksPerDomain one matching [ErrLimitExceeded]; either
+// changes nothing.
 func (r *Registry) SetHealth(domainName, key, provider string, healthy bool) error {
 	return r.setHealth(r.set.Route(domainName), key, provider, healthy)
 }
@@ -151,7 +158,11 @@ func (r *Registry) setHealth(route shard.Route, key, provider string, healthy bo
 	if err := domain.CheckAddress(route.Domain, key, provider); err != nil {
 		return fmt.Errorf("cannot set the health of %q for %q/%q: %w", provider, route.Domain, key, err)
 	}
-	r.report(r.set.SetHealth(route, key, provider, healthy))
+	c, err := r.set.SetHealth(route, key, provider, healthy)
+	if err != nil {
+		return fmt.Errorf("cannot mark %q unhealthy for %q/%q: %w", provider, route.Domain, key, err)
+	}
+	r.report(c)
 	return nil
 }
 

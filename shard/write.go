@@ -423,19 +423,29 @@ func (s *Set) Unregister(r Route, key, provider string) (int, Change) {
 }
 
 // Select sets (or, with provider "", clears) the selection of (domain, key)
-// and re-ranks the key's candidates at once.
-func (s *Set) Select(r Route, key, provider string) Change {
+// and re-ranks the key's candidates at once. A new selection that would
+// exceed Limits.MaxMarksPerDomain returns a *domain.LimitError, and nothing
+// changes.
+func (s *Set) Select(r Route, key, provider string) (Change, error) {
 	sh := &s.shards[r.Index]
 	s.lock(r.Index) // lock order 2
 	defer s.unlock(r.Index)
 	if provider == "" {
 		if m := sh.sel[r.Domain]; m != nil {
+			if _, ok := m[key]; ok {
+				sh.unmarkLocked(r.Domain)
+			}
 			delete(m, key)
 			if len(m) == 0 {
 				delete(sh.sel, r.Domain)
 			}
 		}
 	} else {
+		if _, ok := sh.sel[r.Domain][key]; !ok {
+			if err := sh.markLocked(r.Domain, s.limits.MaxMarksPerDomain); err != nil {
+				return Change{}, err
+			}
+		}
 		if sh.sel == nil {
 			sh.sel = map[string]map[string]string{}
 		}
@@ -444,18 +454,45 @@ func (s *Set) Select(r Route, key, provider string) Change {
 		}
 		sh.sel[r.Domain][key] = provider
 	}
-	return s.rerankLocked(r, key, ReasonSelect)
+	return s.rerankLocked(r, key, ReasonSelect), nil
+}
+
+// markLocked counts one more selection or unhealthy mark of dom, or returns
+// a *domain.LimitError when that would exceed max (if positive). The caller
+// holds sh's mu.
+func (sh *Shard) markLocked(dom string, max int) error {
+	if max > 0 && sh.marks[dom] >= max {
+		return &domain.LimitError{Limit: "marks per domain", Max: max, Domain: dom}
+	}
+	if sh.marks == nil {
+		sh.marks = map[string]int{}
+	}
+	sh.marks[dom]++
+	return nil
+}
+
+// unmarkLocked counts one selection or unhealthy mark of dom less. The
+// caller holds sh's mu.
+func (sh *Shard) unmarkLocked(dom string) {
+	if sh.marks[dom]--; sh.marks[dom] <= 0 {
+		delete(sh.marks, dom)
+	}
 }
 
 // SetHealth marks provider's candidates of (domain, key) healthy or not, and
 // re-ranks the key's candidates at once: an unhealthy candidate never wins
-// while a healthy one qualifies. The mark outlives the candidates.
-func (s *Set) SetHealth(r Route, key, provider string, healthy bool) Change {
+// while a healthy one qualifies. The mark outlives the candidates. A new
+// unhealthy mark that would exceed Limits.MaxMarksPerDomain returns a
+// *domain.LimitError, and nothing changes.
+func (s *Set) SetHealth(r Route, key, provider string, healthy bool) (Change, error) {
 	sh := &s.shards[r.Index]
 	s.lock(r.Index) // lock order 2
 	defer s.unlock(r.Index)
 	if healthy {
 		if m := sh.sick[r.Domain][key]; m != nil {
+			if m[provider] {
+				sh.unmarkLocked(r.Domain)
+			}
 			delete(m, provider)
 			if len(m) == 0 {
 				delete(sh.sick[r.Domain], key)
@@ -465,6 +502,11 @@ func (s *Set) SetHealth(r Route, key, provider string, healthy bool) Change {
 			}
 		}
 	} else {
+		if !sh.sick[r.Domain][key][provider] {
+			if err := sh.markLocked(r.Domain, s.limits.MaxMarksPerDomain); err != nil {
+				return Change{}, err
+			}
+		}
 		if sh.sick == nil {
 			sh.sick = map[string]map[string]map[string]bool{}
 		}
@@ -476,7 +518,7 @@ func (s *Set) SetHealth(r Route, key, provider string, healthy bool) Change {
 		}
 		sh.sick[r.Domain][key][provider] = true
 	}
-	return s.rerankLocked(r, key, ReasonHealth)
+	return s.rerankLocked(r, key, ReasonHealth), nil
 }
 
 // rerankLocked re-ranks (domain, key) under its current policy. The caller

@@ -31,6 +31,7 @@ var limits = registry.Limits{
 	MaxKeysPerDomain:    16,
 	MaxCandidatesPerKey: 3,
 	MaxMetadataBytes:    4 << 10,
+	MaxMarksPerDomain:   32, // selections plus unhealthy marks
 }
 
 // changeTimeout bounds the wait for a change the watcher must report; it is
