@@ -19,8 +19,9 @@ type ApplyResult struct {
 // already has (see [domain.Entry.SameAs]) keeps its entry and sequence
 // number; the owner's entries that cs no longer has are removed; the others
 // are registered, with consecutive sequence numbers in the order given.
-// Every reader, Snapshot and watcher sees the old set or the new one, never
-// a mix. Applying the same set again changes nothing and consumes no
+// Every reader and Snapshot sees the old set or the new one, never a mix;
+// a watcher receives the winner changes one key at a time, each key's in
+// order. Applying the same set again changes nothing and consumes no
 // sequence number, so reloading a manifest never piles up duplicates.
 //
 // Validation comes first: one invalid candidate (or an empty or invalid

@@ -569,3 +569,32 @@ func TestLimitMaxMarksPerDomainCounts(t *testing.T) {
 	assert.Contains(t, logs.String(), `key=c`)
 	assert.Contains(t, logs.String(), "marks per domain")
 }
+
+// TestLimitErrorNamesTheFirstDomain: a batch over several domains that
+// exceeds a limit names the first domain, in the order of its candidates,
+// that exceeds it, the same on every call.
+func TestLimitErrorNamesTheFirstDomain(t *testing.T) {
+	cs := []registry.Candidate{i5C("b", "k", "p", 1), i5C("c", "k", "p", 1), i5C("a", "k", "p", 1),
+		i5C("b", "k2", "p", 1), i5C("c", "k2", "p", 1), i5C("a", "k2", "p", 1)}
+	for _, tc := range []struct {
+		limits registry.Limits
+		limit  string
+	}{
+		{registry.Limits{MaxDomains: 2}, "domains"},
+		{registry.Limits{MaxKeysPerDomain: 1}, "keys per domain"},
+	} {
+		t.Run(tc.limit, func(t *testing.T) {
+			r := registry.New(registry.WithLimits(tc.limits))
+			for range 50 {
+				_, err := r.Apply("o", cs)
+				var le *registry.LimitError
+				require.ErrorAs(t, err, &le)
+				assert.Equal(t, tc.limit, le.Limit)
+				require.Equal(t, "b", le.Domain)
+				_, err = r.RegisterPackage("pkg", "/app/x.py", cs, nil)
+				require.ErrorAs(t, err, &le)
+				require.Equal(t, "b", le.Domain)
+			}
+		})
+	}
+}

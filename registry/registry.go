@@ -30,11 +30,14 @@ type Registry struct {
 	panics     atomic.Uint64 // user code (log handlers, hooks) that panicked and was recovered
 }
 
-// New returns an empty Registry configured by opts.
+// New returns an empty Registry configured by opts. A nil Option is
+// skipped.
 func New(opts ...Option) *Registry {
 	c := config{watchBuffer: defaultWatchBuffer}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	r := &Registry{defPrio: c.defaultPriority, limits: c.limits, logger: c.logger, hook: c.hook}
 	if r.logger == nil {

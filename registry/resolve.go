@@ -59,14 +59,17 @@ func (r *Registry) Explain(domain, key string, opts ...ResolveOption) *explain.E
 }
 
 // ListActive returns the winner of every key of domain, sorted by key. Its cost
-// is proportional to the domain's size; it takes no lock and sees one
-// consistent version of the domain.
+// is proportional to the domain's size, and it sees one consistent version
+// of the domain. It takes no lock, unless writers of that same domain finish
+// during several attempts in a row; then it reads under the domain's shard
+// lock, and may wait for any writer of that shard.
 func (r *Registry) ListActive(domain string) []*Entry {
 	return r.set.View(r.set.Route(domain)).Active()
 }
 
 // ListShadowed returns every candidate of domain that is not its key's winner,
-// by key, then rank. Like ListActive it takes no lock.
+// by key, then rank. Like ListActive it takes no lock but when writers of
+// the domain keep changing it.
 func (r *Registry) ListShadowed(domain string) []*Entry {
 	return r.set.View(r.set.Route(domain)).Shadowed()
 }

@@ -1081,3 +1081,11 @@ func TestResolveAllocatesNothing(t *testing.T) {
 	assert.Zero(t, allocs, "allocations in %d calls of Resolve", calls)
 	assert.Greater(t, found, calls*9/10)
 }
+
+// TestNewSkipsNilOptions: a nil Option is skipped, like a nil ResolveOption,
+// instead of panicking.
+func TestNewSkipsNilOptions(t *testing.T) {
+	var r *registry.Registry
+	require.NotPanics(t, func() { r = registry.New(nil, registry.WithShards(2), nil) })
+	assert.Equal(t, 2, r.Shards())
+}

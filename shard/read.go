@@ -58,7 +58,8 @@ const optimisticReads = 4
 
 // View returns one consistent version of the routed domain. It takes no lock
 // unless writers of the same domain make optimisticReads attempts in a row
-// fail; readers never wait for writers of other domains.
+// fail; only then does it take the shard's lock, and it may then wait for a
+// writer of any domain of that shard.
 func (s *Set) View(r Route) *View {
 	sh := &s.shards[r.Index]
 	t := sh.domains.Load().get(r.Hash, r.Domain)

@@ -216,9 +216,12 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		}
 	}
 
-	// Check every limit before anything changes.
+	// Check every limit before anything changes. A limit error names the
+	// first domain, in the order the drafts touch them, that exceeds it.
 	newDomains := map[string]bool{}
+	firstNew := "" // the first of newDomains
 	keysAfter := map[string]int{}
+	var domains []string // of keysAfter, in order
 	for _, w := range order {
 		n := w.old.size() - len(w.gone) + len(w.adds)
 		w.newKey, w.emptied = w.old == nil && n > 0, w.old != nil && n == 0
@@ -228,15 +231,20 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 			}
 		}
 		d := w.route.Domain
-		if _, ok := keysAfter[d]; !ok {
-			if w.t != nil {
-				keysAfter[d] = w.t.keys.Load().Len()
-			}
+		if _, ok := keysAfter[d]; !ok && w.t != nil {
+			keysAfter[d] = w.t.keys.Load().Len()
+			domains = append(domains, d)
 		}
 		switch {
 		case w.newKey:
+			if _, ok := keysAfter[d]; !ok {
+				domains = append(domains, d)
+			}
 			keysAfter[d]++
 			if w.t == nil {
+				if len(newDomains) == 0 {
+					firstNew = d
+				}
 				newDomains[d] = true
 			}
 		case w.emptied:
@@ -244,8 +252,8 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 		}
 	}
 	if m := s.limits.MaxKeysPerDomain; m > 0 {
-		for d, n := range keysAfter {
-			if n > m {
+		for _, d := range domains {
+			if n := keysAfter[d]; n > m {
 				return BatchResult{}, &domain.LimitError{Limit: "keys per domain", Max: m, Domain: d}
 			}
 		}
@@ -259,7 +267,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 			freed++
 		}
 	}
-	if err := s.reserveDomains(firstKey(newDomains), len(newDomains), freed); err != nil {
+	if err := s.reserveDomains(firstNew, len(newDomains), freed); err != nil {
 		return BatchResult{}, err
 	}
 
@@ -391,13 +399,6 @@ func (s *Set) recordOwnerLocked(owner string, order []*batchKey) {
 		return
 	}
 	s.owners[owner] = where
-}
-
-func firstKey(m map[string]bool) string {
-	for k := range m {
-		return k
-	}
-	return ""
 }
 
 // Unregister removes every candidate of provider from (domain, key) and
