@@ -20,8 +20,10 @@ type line struct{ v [8]uint64 }
 // one word from each of the lines of a 2 MiB table in a precomputed random
 // order, from every goroutine, as BenchmarkResolve loads one bucket of the
 // registry's index per call. Its scaling across -cpu is what the memory
-// system gives a loop of independent random loads over a table that size:
-// the ceiling for any lookup that misses the cache once per call. It
+// system gives a loop of independent random loads over a table that size: a
+// reference for the scaling of a lookup that loads one random line per call,
+// not a ceiling (at about 1.3 ns a load it runs mostly from the caches, and
+// Resolve, at about 26 ns a call, has scaled past it in some runs). It
 // appears in the tables as impl=machine.
 func BenchmarkMachine(b *testing.B) {
 	b.Run("loads=random/impl=machine", func(b *testing.B) {

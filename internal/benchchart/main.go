@@ -13,9 +13,10 @@
 // each (panel, implementation, -cpu): with b.RunParallel, ns/op is wall time
 // over the operations of every goroutine, so this is the aggregate
 // throughput. Only panels measured at two or more -cpu values are drawn; an
-// implementation measured at one -cpu only (such as a single-goroutine
-// floor) is drawn as a dashed reference line. It uses the standard library
-// only.
+// implementation measured in such a panel at one -cpu only would be drawn
+// as a dashed reference line (make bench measures none: the map floor is in
+// ResolveSerial, a -cpu 1 panel, which is not drawn). It uses the standard
+// library only.
 package main
 
 import (
