@@ -1021,7 +1021,10 @@ func TestUnregisterKeepsOtherKeysListed(t *testing.T) {
 // TestListingCostIsPerDomain: ListActive and ListShadowed cost in proportion
 // to their domain's size, never to the whole registry's. Measured in
 // allocations (not time): listing a small domain allocates the same whether
-// or not a large domain shares its shard.
+// or not a large domain shares its shard. A listing that scanned the shard
+// and kept its domain's keys would allocate the same too; shard's
+// TestViewReadsOnlyItsDomain checks that a View reads its domain's table
+// alone.
 func TestListingCostIsPerDomain(t *testing.T) {
 	r := registry.New(registry.WithShards(1)) // every domain on one shard
 	for _, k := range []string{"cache", "queue"} {

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -80,4 +81,32 @@ func TestViewCacheSkipsUncommittedBatch(t *testing.T) {
 	s.committed.Store(next.epoch)
 	require.Equal(t, []string{"memcached"}, providersOf(s.View(r).Active()), "after the commit")
 	require.NotNil(t, t0.cached(t0.version.Load()), "a settled View is cached")
+}
+
+// TestViewReadsOnlyItsDomain pins what makes a listing cost in proportion to
+// its domain: a domain's table holds its own keys and no other's, even when
+// a large domain shares its shard, and a View is built from that table
+// alone (registry's TestListingCostIsPerDomain checks the allocations; a
+// listing that scanned the shard and filtered would allocate the same).
+func TestViewReadsOnlyItsDomain(t *testing.T) {
+	s := NewSet(1, new(sequence.Counter)) // one shard: every domain shares it
+	add := func(dom, key string) {
+		d, err := domain.Prepare(domain.Candidate{Domain: dom, Key: key, Provider: "p"}, 0, "")
+		require.NoError(t, err)
+		_, _, err = s.Register(s.Route(dom), d)
+		require.NoError(t, err)
+	}
+	add("small", "cache")
+	add("small", "queue")
+	for i := range 2000 {
+		add("large", "key-"+strconv.Itoa(i))
+	}
+	r := s.Route("small")
+	tb := s.shards[r.Index].domains.Load().get(r.Hash, r.Domain)
+	require.NotNil(t, tb)
+	require.Equal(t, 2, tb.keys.Load().Len(), "the small domain's table holds its two keys only")
+	states, settled := tb.states(s.committed.Load())
+	require.True(t, settled)
+	require.Len(t, states, 2, "a View of the small domain reads two states")
+	require.Equal(t, 2, s.View(r).Len())
 }
