@@ -2,7 +2,6 @@ package shard
 
 import (
 	"math"
-	"math/bits"
 	"runtime"
 	"sync/atomic"
 
@@ -169,9 +168,18 @@ func (x *index) winner(h uint64, a Addr, w uint64) *domain.Entry {
 }
 
 // newIndex returns an empty index with room for n keys at a load of at most
-// one half.
+// three eighths. put rebuilds at one half, so a rebuilt index takes at least
+// an eighth of its buckets in new keys before the next: a shard whose keys
+// come and go (a removed key's bucket stays a tombstone until the rebuild)
+// copies its index once per that many writes, not on nearly every write, as
+// it did when a rebuild could leave the index just under half full. A
+// shrink (at one eighth live) leaves it more than three sixteenths full, so
+// it does not shrink again at once.
 func newIndex(n int) *index {
-	size := max(minBuckets, 1<<bits.Len(uint(2*n)))
+	size := minBuckets
+	for 3*size < 8*n {
+		size *= 2
+	}
 	return &index{mask: uint64(size - 1), b: make([]bucket, size)}
 }
 

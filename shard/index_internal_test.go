@@ -15,9 +15,11 @@ import (
 )
 
 // indexKey returns the slot of key i. Its hash has few distinct values, so
-// keys share probe sequences and removals leave tombstones inside them.
+// keys share probe sequences and removals leave tombstones inside them; its
+// high half, the bucket's tag, takes three values, so that keys of one
+// probe sequence differ in their tags, and some share their whole hash.
 func indexKey(i int) *slot {
-	return &slot{hash: uint64(i % 5), addr: Addr{"d", fmt.Sprint(i)}}
+	return &slot{hash: uint64(i%5) | uint64(i%3)<<32, addr: Addr{"d", fmt.Sprint(i)}}
 }
 
 // stateOf returns a new state for sl's key, with a winner of its own.
@@ -161,5 +163,44 @@ func TestLookupReadsOneCacheLine(t *testing.T) {
 			start := uintptr(unsafe.Pointer(&x.b[i]))
 			require.Equal(t, start/64, (start+last)/64, "index for %d keys: bucket %d of %d", n, i, len(x.b))
 		}
+	}
+}
+
+// TestIndexChurnRebuildsRarely: a shard whose keys come and go copies its
+// index once per many writes, whatever its size. A removed key's bucket is a
+// tombstone until the next rebuild, so unregistering and registering one
+// key again uses a bucket each time; a rebuild must leave room for many.
+// With L live keys just under half the table, a rebuild used to leave room
+// for none or one, and nearly every other write copied the whole index.
+func TestIndexChurnRebuildsRarely(t *testing.T) {
+	for _, live := range []int{100, 600, 1000, 1022, 1023, 4000, 8189} {
+		t.Run(fmt.Sprint(live), func(t *testing.T) {
+			var x *index
+			for i := range live {
+				sl := &slot{hash: uint64(i) * 0x9e3779b97f4a7c15, addr: Addr{"d", fmt.Sprint(i)}}
+				x = x.put(sl, stateOf(sl), 0)
+			}
+			const toggles = 20000
+			sl := &slot{hash: 12345, addr: Addr{"d", "toggled"}}
+			ks := stateOf(sl)
+			rebuilds := 0
+			for range toggles {
+				before := x
+				x = x.put(sl, ks, 0)
+				if x != before {
+					rebuilds++
+				}
+				before = x
+				x = x.remove(sl, 0)
+				if x != before {
+					rebuilds++
+				}
+			}
+			// Each rebuild leaves room for at least len/8 - 1 new buckets:
+			// at most toggles / (len/8 - 1) rebuilds, plus one.
+			limit := toggles/(len(x.b)/8-1) + 1
+			require.LessOrEqual(t, rebuilds, limit, "%d rebuilds of a %d-bucket index in %d toggles", rebuilds, len(x.b), toggles)
+			require.Equal(t, live, x.live)
+		})
 	}
 }
