@@ -103,12 +103,21 @@ func (t *table) cached(ver uint64) *View {
 // of t. When they are settled (no state belonged to an uncommitted batch)
 // the View is also t's cached View, with its winners listed: every later
 // reader of the same version gets it without touching a key.
+//
+// A writer clears the cached View when it moves the version, so that a
+// stale View does not keep the states it replaced, and their entries,
+// alive until the domain's next listing. A reader that parks its View
+// after such a clear takes it back: it checks the version after storing,
+// and a writer that moved the version later clears it itself.
 func (t *table) keep(states []*KeyState, ver uint64, settled bool) *View {
 	v := newView(states)
 	if v != nil && settled {
 		v.ver = ver
 		v.active = v.winners()
 		t.view.Store(v)
+		if t.version.Load() != ver {
+			t.view.CompareAndSwap(v, nil)
+		}
 	}
 	return v
 }

@@ -94,6 +94,7 @@ type table struct {
 	// view is the last View a reader built of a settled version, or nil.
 	// Any reader stores it, without a lock; it is current while its
 	// version equals version, as every change of the domain moves that.
+	// A writer clears it as it moves the version (see table.keep).
 	view atomic.Pointer[View]
 	// name is the domain's, for its shard's domain index and listings; set
 	// at creation.

@@ -1,9 +1,11 @@
 package shard
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/require"
 
@@ -109,4 +111,23 @@ func TestViewReadsOnlyItsDomain(t *testing.T) {
 	require.True(t, settled)
 	require.Len(t, states, 2, "a View of the small domain reads two states")
 	require.Equal(t, 2, s.View(r).Len())
+}
+
+// TestStaleViewReleasesItsStates: a cached View that a write has made stale
+// does not keep the states it holds, and their entries, alive until the
+// domain is listed again: an unregistered entry is collected at once.
+func TestStaleViewReleasesItsStates(t *testing.T) {
+	s := NewSet(4, new(sequence.Counter))
+	r := s.Route("adapter")
+	gone := weak.Make(register(t, s, "cache", "redis", 5))
+	register(t, s, "queue", "nats", 5)
+	require.Equal(t, 2, s.View(r).Len(), "a listing caches the domain's View")
+	n, _ := s.Unregister(r, "cache", "redis")
+	require.Equal(t, 1, n)
+	for i := 0; i < 10 && gone.Value() != nil; i++ {
+		runtime.GC()
+	}
+	require.Nil(t, gone.Value(), "the unregistered entry is still reachable")
+	require.Equal(t, 1, s.View(r).Len())
+	runtime.KeepAlive(s)
 }

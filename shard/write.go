@@ -709,6 +709,9 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 	}
 	t.version.Add(1) // odd: readers of several keys retry
 	defer t.version.Add(1)
+	if t.view.Load() != nil {
+		t.view.Store(nil) // stale from now: it must not keep replaced states alive (see table.keep)
+	}
 	if ks != nil {
 		ks.t = t
 	}
@@ -721,14 +724,14 @@ func (s *Set) installLocked(r Route, t *table, k keyRef, key string, ks *KeyStat
 		if y := x.put(sl, ks, s.committed.Load()); y != x {
 			sh.keys.Store(y)
 		}
-		km := t.keys.Load().Set(trie.Hash(key), key, sl)
+		km := t.keys.Load().Set(sl.hash, key, sl) // seeded: a tenant cannot pick keys that deepen the trie
 		t.keys.Store(&km)
 	case k.b != nil && ks == nil:
 		x := sh.keys.Load() // a reader still holding the slot sees no candidates
 		if y := x.remove(k.sl, s.committed.Load()); y != x {
 			sh.keys.Store(y)
 		}
-		km := t.keys.Load().Delete(trie.Hash(key), key)
+		km := t.keys.Load().Delete(k.sl.hash, key)
 		t.keys.Store(&km)
 		if km.Len() == 0 {
 			sh.removeDomainLocked(r.Hash, t)
