@@ -29,8 +29,18 @@ func copyMetadata(m map[string]any) (map[string]any, error) {
 // exponential in its depth, though it holds only a few containers; with it,
 // the copy refers to one copy from the same places, as the original does.
 type copier struct {
-	path []container    // the maps and slices being copied, root first
-	done map[copied]any // the copies made so far; nil until the first
+	path   []container    // the maps and slices being copied, root first
+	done   map[copied]any // the copies made so far; nil until the first
+	values int            // map entries and elements copied so far
+}
+
+// count adds n values to what the copy has made, or fails beyond
+// MaxMetadataValues.
+func (c *copier) count(n int) error {
+	if c.values += n; c.values > MaxMetadataValues {
+		return invalid("metadata holds more than %d values", MaxMetadataValues)
+	}
+	return nil
 }
 
 // copied identifies a container copied at a depth: its type, since one
@@ -113,6 +123,9 @@ func (c *copier) copy(v any, depth int) (any, error) {
 			return nil, err
 		}
 		defer c.leave()
+		if err := c.count(len(x)); err != nil {
+			return nil, err
+		}
 		out := make(map[string]any, len(x))
 		for key, e := range x {
 			ce, err := c.copy(e, depth+1)
@@ -138,6 +151,9 @@ func (c *copier) copy(v any, depth int) (any, error) {
 			return nil, err
 		}
 		defer c.leave()
+		if err := c.count(len(x)); err != nil {
+			return nil, err
+		}
 		out := make([]any, len(x))
 		for i, e := range x {
 			ce, err := c.copy(e, depth+1)
@@ -152,9 +168,20 @@ func (c *copier) copy(v any, depth int) (any, error) {
 		if err := deep(depth); err != nil || x == nil {
 			return x, err
 		}
-		// Strings hold no containers: the copy is linear whatever refers to it.
+		if len(x) == 0 {
+			return []string{}, nil
+		}
+		// Strings hold no containers, so one copy serves every depth.
+		k := container{reflect.ValueOf(x).Pointer(), len(x)}
+		if cv, ok := c.lookup(stringsTyp, k, 0); ok {
+			return cv, nil
+		}
+		if err := c.count(len(x)); err != nil {
+			return nil, err
+		}
 		out := make([]string, len(x))
 		copy(out, x)
+		c.remember(stringsTyp, k, 0, out)
 		return out, nil
 	}
 	return c.copyReflect(reflect.ValueOf(v), depth)
@@ -176,6 +203,9 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			return nil, err
 		}
 		defer c.leave()
+		if err := c.count(rv.Len()); err != nil {
+			return nil, err
+		}
 		out := reflect.MakeMapWithSize(rv.Type(), rv.Len())
 		it := rv.MapRange()
 		for it.Next() {
@@ -203,6 +233,9 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			return nil, err
 		}
 		defer c.leave()
+		if err := c.count(rv.Len()); err != nil {
+			return nil, err
+		}
 		for i := range rv.Len() {
 			ce, err := c.element(rv.Index(i), rv.Type().Elem(), depth+1)
 			if err != nil {
@@ -211,6 +244,25 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			out.Index(i).Set(ce)
 		}
 		c.remember(rv.Type(), k, depth, out.Interface())
+		return out.Interface(), nil
+	case reflect.Array:
+		// An array is a value, but its elements may be maps or slices the
+		// caller still holds: they are copied like a slice's. It is a level
+		// like any container; it cannot hold itself, so it needs no path.
+		if err := deep(depth); err != nil {
+			return nil, err
+		}
+		if err := c.count(rv.Len()); err != nil {
+			return nil, err
+		}
+		out := reflect.New(rv.Type()).Elem()
+		for i := range rv.Len() {
+			ce, err := c.element(rv.Index(i), rv.Type().Elem(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out.Index(i).Set(ce)
+		}
 		return out.Interface(), nil
 	}
 	return rv.Interface(), nil
@@ -250,14 +302,20 @@ func cloneValue(v any) any {
 	return out
 }
 
-// metadataBytes estimates the memory a metadata value holds: the length of
-// every string (of any string type) and map key, and of every byte slice,
-// plus 8 bytes for every other value; an array counts as its elements. A
-// container the value refers to from several places is counted once, as it
-// is held once. It is what Limits.MaxMetadataBytes bounds.
-func metadataBytes(v any) int {
+// metadataBytes estimates the memory a metadata value holds: 8 bytes for
+// every map key and every value, nil and empty ones included, plus the
+// length of every string (of any string type), byte slice and map key. An
+// array counts as its elements; a struct, pointer, func or channel counts 8,
+// as the registry keeps it as given. A container the value refers to from
+// several places is counted once, as it is held once. It is what
+// Limits.MaxMetadataBytes bounds; metadata with no entries counts 0.
+func metadataBytes(m map[string]any) int {
 	var z sizer
-	return z.size(v)
+	n := 0
+	for k, v := range m {
+		n += 8 + len(k) + z.size(v)
+	}
+	return n
 }
 
 // sizer adds up metadataBytes, remembering the containers it has counted.
@@ -277,61 +335,64 @@ func (z *sizer) first(t reflect.Type, k container) bool {
 	return true
 }
 
+// size returns the bytes v counts, itself included.
 func (z *sizer) size(v any) int {
 	switch x := v.(type) {
 	case nil:
-		return 0
+		return 8
 	case string:
-		return len(x)
+		return 8 + len(x)
 	case map[string]any:
+		n := 8
 		if len(x) == 0 || !z.first(mapType, container{reflect.ValueOf(x).Pointer(), -1}) {
-			return 0
+			return n
 		}
-		n := 0
 		for k, e := range x {
-			n += len(k) + z.size(e)
+			n += 8 + len(k) + z.size(e)
 		}
 		return n
 	case []any:
+		n := 8
 		if len(x) == 0 || !z.first(sliceType, container{reflect.ValueOf(x).Pointer(), len(x)}) {
-			return 0
+			return n
 		}
-		n := 0
 		for _, e := range x {
 			n += z.size(e)
 		}
 		return n
 	case []string:
-		n := 0
+		n := 8
+		if len(x) == 0 || !z.first(stringsTyp, container{reflect.ValueOf(x).Pointer(), len(x)}) {
+			return n
+		}
 		for _, e := range x {
-			n += len(e)
+			n += 8 + len(e)
 		}
 		return n
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.String:
-		return rv.Len()
+		return 8 + rv.Len()
 	case reflect.Map:
+		n := 8
 		if rv.Len() == 0 || !z.first(rv.Type(), container{rv.Pointer(), -1}) {
-			return 0
+			return n
 		}
-		n := 0
 		it := rv.MapRange()
 		for it.Next() {
-			if it.Key().CanInterface() && it.Value().CanInterface() {
-				n += z.size(it.Key().Interface()) + z.size(it.Value().Interface())
-			}
+			n += z.value(it.Key()) + z.value(it.Value())
 		}
 		return n
 	case reflect.Slice:
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			return rv.Len()
+			return 8 + rv.Len()
 		}
+		n := 8
 		if rv.Len() == 0 || !z.first(rv.Type(), container{rv.Pointer(), rv.Len()}) {
-			return 0
+			return n
 		}
-		return z.elements(rv)
+		return n + z.elements(rv)
 	case reflect.Array:
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
 			return rv.Len()
@@ -341,13 +402,19 @@ func (z *sizer) size(v any) int {
 	return 8
 }
 
+// value is size of a map key or element, or 8 when it cannot be read.
+func (z *sizer) value(v reflect.Value) int {
+	if !v.CanInterface() {
+		return 8
+	}
+	return z.size(v.Interface())
+}
+
 // elements adds up the elements of a slice or array.
 func (z *sizer) elements(rv reflect.Value) int {
 	n := 0
 	for i := range rv.Len() {
-		if e := rv.Index(i); e.CanInterface() {
-			n += z.size(e.Interface())
-		}
+		n += z.value(rv.Index(i))
 	}
 	return n
 }

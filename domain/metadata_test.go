@@ -314,9 +314,10 @@ func TestMetadataSharedContainersCopiedOnce(t *testing.T) {
 	// 25 containers and their memo; unfolding would take millions.
 	assert.Less(t, allocs, 1000.0, "preparing metadata of %d shared containers", depth+1)
 	assert.Len(t, e.Metadata(), 1)
-	// Counted as held: each slice once, so the innermost one's two strings,
-	// plus the key.
-	assert.Equal(t, len("v")+2*len("leaf"), e.MetadataBytes())
+	// Counted as held: each slice once. The innermost holds two strings,
+	// 8 + 2×(8+4) = 32; each level above, 8, its first reference counted
+	// through, and 8 for the second; and the root's key, 8+1.
+	assert.Equal(t, 8+1+32+(depth-1)*16, e.MetadataBytes())
 
 	allocs = testing.AllocsPerRun(1, func() { _ = e.Metadata() })
 	assert.Less(t, allocs, 1000.0, "cloning the stored metadata")
@@ -352,25 +353,31 @@ func TestMetadataEmptyContainersStayEmpty(t *testing.T) {
 
 type dsn string
 
-// TestMetadataBytesCountsEveryString: MetadataBytes counts the length of a
-// string of any string type, of a byte slice, and of the strings in an
-// array, so a named string type does not slip past MaxMetadataBytes.
+// TestMetadataBytesCountsEveryString: MetadataBytes counts 8 bytes for
+// every map key and value, empty ones included, plus the length of a string
+// of any string type, of a byte slice and of a map key, so neither a named
+// string type nor a mass of empty values slips past MaxMetadataBytes.
 func TestMetadataBytesCountsEveryString(t *testing.T) {
 	const long = 1000
 	big := string(make([]byte, long))
 	tests := []struct {
 		name string
 		v    any
-		want int
+		want int // of the value under key "v"
 	}{
-		{"string", big, long},
-		{"named string", dsn(big), long},
-		{"slice of named strings", []dsn{dsn(big), "ab"}, long + 2},
-		{"array of strings", [2]string{big, "ab"}, long + 2},
-		{"array of any", [2]any{big, 3}, long + 8},
-		{"byte slice", []byte(big), long},
+		{"string", big, 8 + long},
+		{"empty string", "", 8},
+		{"nil", nil, 8},
+		{"named string", dsn(big), 8 + long},
+		{"slice of named strings", []dsn{dsn(big), "ab"}, 8 + 8 + long + 8 + 2},
+		{"array of strings", [2]string{big, "ab"}, 8 + long + 8 + 2},
+		{"array of any", [2]any{big, 3}, 8 + long + 8},
+		{"byte slice", []byte(big), 8 + long},
 		{"byte array", [4]byte{}, 4},
-		{"map of named strings", map[dsn]dsn{"k": dsn(big)}, 1 + long},
+		{"map of named strings", map[dsn]dsn{"k": dsn(big)}, 8 + 8 + 1 + 8 + long},
+		{"slice of nils", make([]any, 1000), 8 + 8*1000},
+		{"slice of empty strings", make([]string, 1000), 8 + 8*1000},
+		{"slice of empty slices", []any{[]any{}, []any{}}, 8 + 8 + 8},
 		{"int", 3, 8},
 		{"struct", point{1, 2}, 8},
 	}
@@ -378,7 +385,58 @@ func TestMetadataBytesCountsEveryString(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := entryWith(t, map[string]any{"v": tt.v})
 			require.NoError(t, err)
-			assert.Equal(t, len("v")+tt.want, e.MetadataBytes())
+			assert.Equal(t, 8+len("v")+tt.want, e.MetadataBytes())
 		})
 	}
+	e, err := entryWith(t, map[string]any{"region": "eu"})
+	require.NoError(t, err)
+	assert.Equal(t, 24, e.MetadataBytes(), "the example of the doc")
+	e, err = entryWith(t, map[string]any{})
+	require.NoError(t, err)
+	assert.Zero(t, e.MetadataBytes())
+}
+
+// TestMetadataValuesBounded: the copy refuses metadata of more than
+// MaxMetadataValues values, whatever its shape, so its work is bounded even
+// where sharing cannot help: each prefix of one slice is a slice of its own.
+func TestMetadataValuesBounded(t *testing.T) {
+	require.Equal(t, 1<<20, domain.MaxMetadataValues)
+	backing := make([]any, 3000)
+	prefixes := make([]any, 3000)
+	for i := range prefixes {
+		prefixes[i] = backing[:i+1] // 4.5 million elements in all
+	}
+	_, err := entryWith(t, map[string]any{"p": prefixes})
+	require.ErrorIs(t, err, domain.ErrInvalidCandidate)
+	assert.Contains(t, err.Error(), "more than 1048576 values")
+
+	_, err = entryWith(t, map[string]any{"p": make([]int, domain.MaxMetadataValues-1)})
+	assert.NoError(t, err, "one root entry and the elements: at the bound")
+	_, err = entryWith(t, map[string]any{"p": make([]int, domain.MaxMetadataValues)})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate)
+
+	shared := make([]string, 10000)
+	many := make([]any, 100)
+	for i := range many {
+		many[i] = shared
+	}
+	e, err := entryWith(t, map[string]any{"s": many})
+	require.NoError(t, err, "a []string met in many places is copied once")
+	// The key, 8+1; the []any, 8; the []string once, 8 + 10,000×8, and 8
+	// for each of the 99 other references to it.
+	assert.Equal(t, 8+1+8+(8+10000*8)+99*8, e.MetadataBytes())
+}
+
+// TestMetadataArraysAreCopied: a map or slice inside an array is copied like
+// one inside a slice, so neither the caller's value nor a Metadata result
+// can change what the registry holds.
+func TestMetadataArraysAreCopied(t *testing.T) {
+	inner := []any{"kept"}
+	e, err := entryWith(t, map[string]any{"v": [1][]any{inner}})
+	require.NoError(t, err)
+	inner[0] = "changed by the caller"
+	got := e.Metadata()["v"].([1][]any)
+	assert.Equal(t, "kept", got[0][0])
+	got[0][0] = "changed through Metadata"
+	assert.Equal(t, "kept", e.Metadata()["v"].([1][]any)[0][0])
 }

@@ -16,6 +16,13 @@ const (
 	// so on. The limit bounds the recursion of copying, and it is what stops a
 	// cycle that the path check does not see (a slice holding itself).
 	MaxMetadataDepth = 32
+	// MaxMetadataValues is the most values a candidate's metadata may hold,
+	// counted as they are copied: every map entry and every element of a
+	// slice or array, a map or slice met at several places counted once
+	// (at each depth it is met). It bounds the work of copying whatever
+	// the metadata's shape, before MaxMetadataBytes is checked: a million
+	// values is far more than any configuration needs.
+	MaxMetadataValues = 1 << 20
 )
 
 // CheckName reports whether s may be used as a domain, key or provider name:

@@ -164,10 +164,17 @@ func TestLimitMaxCandidatesPerKey(t *testing.T) {
 // TestLimitMaxMetadataBytes: a candidate with more metadata bytes than
 // MaxMetadataBytes (as Entry.MetadataBytes counts them) is refused.
 func TestLimitMaxMetadataBytes(t *testing.T) {
-	big := map[string]any{"k": "xx"} // 3 bytes
-	setup := func(t *testing.T, r *registry.Registry) uint64 {
+	t.Run("at the limit", func(t *testing.T) {
+		r := registry.New(registry.WithLimits(registry.Limits{MaxMetadataBytes: 18}))
 		e := i5Register(t, r, registry.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Metadata: map[string]any{"k": "x"}})
-		require.Equal(t, 2, e.MetadataBytes(), "at the limit is accepted")
+		require.Equal(t, 18, e.MetadataBytes(), "at the limit is accepted: 8+1 for the key, 8+1 for the value")
+		_, err := r.Register(registry.Candidate{Domain: "adapter", Key: "cache", Provider: "memcached", Metadata: map[string]any{"k": "xx"}})
+		assert.ErrorIs(t, err, registry.ErrLimitExceeded)
+	})
+	big := map[string]any{"k": "xx"} // 19 bytes
+	setup := func(t *testing.T, r *registry.Registry) uint64 {
+		e := i5Register(t, r, registry.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Metadata: map[string]any{}})
+		require.Zero(t, e.MetadataBytes(), "empty metadata counts nothing")
 		return 1
 	}
 	probe := i5C("adapter", "probe", "p", 1)
@@ -548,6 +555,7 @@ func TestLimitMaxMarksPerDomainCounts(t *testing.T) {
 	require.NoError(t, r.SetHealth("adapter", "cache", "redis", false), "marking again")
 	require.NoError(t, r.Select("adapter", "queue", ""), "clearing a selection that is not there")
 	require.NoError(t, r.SetHealth("adapter", "queue", "nats", true), "healing a provider that is not marked")
+	require.NoError(t, r.SetHealth("adapter", "cache", "memcached", true), "healing an unmarked provider of a marked key")
 	i5RequireLimit(t, r.SetHealth("adapter", "queue", "nats", false), "marks per domain")
 
 	require.NoError(t, r.Select("service", "mail", "smtp"), "another domain counts apart")

@@ -33,7 +33,8 @@ func WithDefaultPriority(p int) Option { return func(c *config) { c.defaultPrior
 
 // WithSelections sets the initial selections: domain → key → provider. The
 // map is copied. Entries with an invalid domain, key or provider, or an empty
-// provider, are skipped and logged at Warn level.
+// provider, are skipped and logged at Warn level, and so are those beyond
+// [Limits].MaxMarksPerDomain (set in order of domain, then key).
 func WithSelections(sel map[string]map[string]string) Option {
 	return func(c *config) {
 		c.selections = make(map[string]map[string]string, len(sel))

@@ -154,6 +154,7 @@ func TestRankPosAgreesWithPolicy(t *testing.T) {
 // its large (a 64-byte size class) and a narrow chunk (104 bytes, the
 // 112-byte class, where wide positions would take the 208-byte one).
 func TestLargeSizes(t *testing.T) {
+	skipUnless64Bit(t)
 	require.Equal(t, uintptr(64), unsafe.Sizeof(large{}))
 	require.Equal(t, uintptr(104), unsafe.Sizeof(chunk[uint16]{}))
 	require.Equal(t, uintptr(200), unsafe.Sizeof(chunk[uint32]{}))
