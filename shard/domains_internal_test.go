@@ -156,6 +156,25 @@ func TestDomainIndexConcurrentReaders(t *testing.T) {
 		}
 		require.LessOrEqual(t, len(sh.domains.Load().slots), 128, "the index did not shrink back")
 	}
+	// Then adds and removes mixed at random, so that domains are added
+	// while removed slots lie in the probe sequences (the rounds above
+	// rebuild between their phases, and leave none): an add must not refill
+	// a removed slot, whose hash a reader may be comparing.
+	for range 20000 {
+		i := kept + rng.IntN(200)
+		sh.mu.Lock()
+		if tb, ok := live[i]; ok {
+			sh.removeDomainLocked(domainHash(i), tb)
+			delete(live, i)
+		} else {
+			live[i] = domainTable(i)
+			sh.addDomainLocked(domainHash(i), live[i])
+		}
+		sh.mu.Unlock()
+	}
+	for i, tb := range live {
+		require.Same(t, tb, sh.domains.Load().get(domainHash(i), tb.name), "domain %d", i)
+	}
 	stop.Store(true)
 	wg.Wait()
 	require.Positive(t, grew, "the index never grew")
