@@ -96,9 +96,12 @@ func (e *Entry) Meta(key string) (any, bool) {
 // MetadataBytes returns the size of the entry's metadata as
 // [Limits].MaxMetadataBytes counts it: 8 bytes for every map key and every
 // value, nil and empty ones included, plus the length of every string (of
-// any string type), byte slice and map key. An array counts as its
-// elements; a struct, pointer, func or channel counts 8, as it is kept as
-// given; a map or slice the metadata refers to from several places counts
+// any string type) and map key, and the size of the elements of a slice of
+// numbers (a []byte counts its length). An array counts its
+// inline size (at least 8) and what its elements refer to; a struct,
+// pointer, func or channel counts its inline size, at least 8, as it is kept
+// as given: the count does not follow a pointer, func or channel to what it
+// reaches. A map or slice the metadata refers to from several places counts
 // once. {"region": "eu"} counts 8+6 + 8+2 = 24.
 func (e *Entry) MetadataBytes() int { return e.metaBytes }
 

@@ -233,6 +233,16 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			return nil, err
 		}
 		defer c.leave()
+		if elem := rv.Type().Elem(); plain(elem) {
+			// Nothing to copy deeply: one copy of the elements, counted by
+			// the line (a byte slice of 1 MiB is 16,384 values, not 2^20).
+			if err := c.count(max(1, (rv.Len()*int(elem.Size())+63)/64)); err != nil {
+				return nil, err
+			}
+			reflect.Copy(out, rv)
+			c.remember(rv.Type(), k, depth, out.Interface())
+			return out.Interface(), nil
+		}
 		if err := c.count(rv.Len()); err != nil {
 			return nil, err
 		}
@@ -246,9 +256,14 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		c.remember(rv.Type(), k, depth, out.Interface())
 		return out.Interface(), nil
 	case reflect.Array:
-		// An array is a value, but its elements may be maps or slices the
-		// caller still holds: they are copied like a slice's. It is a level
-		// like any container; it cannot hold itself, so it needs no path.
+		// An array is a value: one of plain values is kept as it is (the
+		// interface holding it holds its own copy). One whose elements may
+		// be maps or slices the caller still holds is copied like a slice,
+		// and is a level like one; it cannot hold itself, so it needs no
+		// path.
+		if plain(rv.Type().Elem()) {
+			return rv.Interface(), nil
+		}
 		if err := deep(depth); err != nil {
 			return nil, err
 		}
@@ -266,6 +281,19 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		return out.Interface(), nil
 	}
 	return rv.Interface(), nil
+}
+
+// plain reports whether values of type t need no deep copy: they hold no
+// map, slice or interface that the caller could change later (strings are
+// immutable; structs, pointers, funcs and channels are kept as given).
+func plain(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Interface:
+		return false
+	case reflect.Array:
+		return plain(t.Elem())
+	}
+	return true
 }
 
 // element copies one element of a map or slice whose element type is elem.
@@ -302,11 +330,11 @@ func cloneValue(v any) any {
 	return out
 }
 
-// metadataBytes estimates the memory a metadata value holds: 8 bytes for
-// every map key and every value, nil and empty ones included, plus the
-// length of every string (of any string type), byte slice and map key. An
-// array counts as its elements; a struct, pointer, func or channel counts 8,
-// as the registry keeps it as given. A container the value refers to from
+// metadataBytes estimates the memory a metadata value holds, as
+// Entry.MetadataBytes documents: 8 bytes for every map key and every value,
+// plus the bytes of strings, map keys and slices of numbers; an array, a
+// struct, a pointer, a func or a channel its inline size, at least 8, and an
+// array also what its elements refer to. A container the value refers to from
 // several places is counted once, as it is held once. It is what
 // Limits.MaxMetadataBytes bounds; metadata with no entries counts 0.
 func metadataBytes(m map[string]any) int {
@@ -385,21 +413,40 @@ func (z *sizer) size(v any) int {
 		}
 		return n
 	case reflect.Slice:
-		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			return 8 + rv.Len()
-		}
 		n := 8
 		if rv.Len() == 0 || !z.first(rv.Type(), container{rv.Pointer(), rv.Len()}) {
 			return n
 		}
+		if elem := rv.Type().Elem(); flat(elem) {
+			return n + rv.Len()*int(elem.Size())
+		}
 		return n + z.elements(rv)
 	case reflect.Array:
-		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			return rv.Len()
+		// Its values inline, at least 8, and what its elements refer to
+		// beyond their own 8 (a string's bytes, a slice's elements).
+		n := max(8, int(rv.Type().Size()))
+		if flat(rv.Type().Elem()) {
+			return n
 		}
-		return z.elements(rv)
+		for i := range rv.Len() {
+			n += z.value(rv.Index(i)) - 8
+		}
+		return n
 	}
-	return 8
+	return max(8, int(rv.Type().Size()))
+}
+
+// flat reports whether values of type t refer to nothing the count follows:
+// all of one is inline (numbers, bools, arrays of them; structs, pointers,
+// funcs and channels count their inline size).
+func flat(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Map, reflect.Slice, reflect.Interface:
+		return false
+	case reflect.Array:
+		return flat(t.Elem())
+	}
+	return true
 }
 
 // value is size of a map key or element, or 8 when it cannot be read.

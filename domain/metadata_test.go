@@ -370,16 +370,22 @@ func TestMetadataBytesCountsEveryString(t *testing.T) {
 		{"nil", nil, 8},
 		{"named string", dsn(big), 8 + long},
 		{"slice of named strings", []dsn{dsn(big), "ab"}, 8 + 8 + long + 8 + 2},
-		{"array of strings", [2]string{big, "ab"}, 8 + long + 8 + 2},
-		{"array of any", [2]any{big, 3}, 8 + long + 8},
+		// An array counts its inline size, at least 8, and what its
+		// elements refer to: here a string's bytes.
+		{"array of strings", [2]string{big, "ab"}, 32 + long + 2},
+		{"array of any", [2]any{big, 3}, 32 + long},
 		{"byte slice", []byte(big), 8 + long},
-		{"byte array", [4]byte{}, 4},
+		{"slice of int64", make([]int64, 100), 8 + 800},
+		{"byte array", [4]byte{}, 8},
+		{"large array", [1000]int64{}, 8000},
+		{"empty array", [0]int{}, 8},
 		{"map of named strings", map[dsn]dsn{"k": dsn(big)}, 8 + 8 + 1 + 8 + long},
 		{"slice of nils", make([]any, 1000), 8 + 8*1000},
 		{"slice of empty strings", make([]string, 1000), 8 + 8*1000},
 		{"slice of empty slices", []any{[]any{}, []any{}}, 8 + 8 + 8},
 		{"int", 3, 8},
-		{"struct", point{1, 2}, 8},
+		{"struct", point{1, 2}, 16},
+		{"large struct", struct{ A [1 << 16]byte }{}, 1 << 16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -410,17 +416,25 @@ func TestMetadataValuesBounded(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrInvalidCandidate)
 	assert.Contains(t, err.Error(), "more than 1048576 values")
 
-	_, err = entryWith(t, map[string]any{"p": make([]int, domain.MaxMetadataValues-1)})
+	_, err = entryWith(t, map[string]any{"p": make([]any, domain.MaxMetadataValues-1)})
 	assert.NoError(t, err, "one root entry and the elements: at the bound")
-	_, err = entryWith(t, map[string]any{"p": make([]int, domain.MaxMetadataValues)})
+	_, err = entryWith(t, map[string]any{"p": make([]any, domain.MaxMetadataValues)})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate)
+	_, err = entryWith(t, map[string]any{"p": make([]any, 1<<19), "q": make([]any, 1<<19)})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "values count across the metadata")
+
+	// A slice of plain values counts one value a 64 bytes: a blob of 8 MiB
+	// is within the bound, as is a large array, which is kept as it is.
+	e, err := entryWith(t, map[string]any{"cert": make([]byte, 8<<20-64), "a": [1 << 16]int64{}})
+	require.NoError(t, err)
+	assert.Equal(t, 8+4+8+(8<<20-64)+8+1+8*(1<<16), e.MetadataBytes())
 
 	shared := make([]string, 10000)
 	many := make([]any, 100)
 	for i := range many {
 		many[i] = shared
 	}
-	e, err := entryWith(t, map[string]any{"s": many})
+	e, err = entryWith(t, map[string]any{"s": many})
 	require.NoError(t, err, "a []string met in many places is copied once")
 	// The key, 8+1; the []any, 8; the []string once, 8 + 10,000×8, and 8
 	// for each of the 99 other references to it.

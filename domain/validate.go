@@ -13,15 +13,18 @@ const (
 	MaxNameLen = 256
 	// MaxMetadataDepth is the deepest metadata nesting accepted. The
 	// Metadata map itself is level 1, a map or slice inside it level 2, and
-	// so on. The limit bounds the recursion of copying, and it is what stops a
+	// so on; an array counts as a level when it holds maps, slices or
+	// interfaces (one of plain values is kept as it is). The limit bounds the recursion of copying, and it is what stops a
 	// cycle that the path check does not see (a slice holding itself).
 	MaxMetadataDepth = 32
 	// MaxMetadataValues is the most values a candidate's metadata may hold,
-	// counted as they are copied: every map entry and every element of a
-	// slice or array, a map or slice met at several places counted once
-	// (at each depth it is met). It bounds the work of copying whatever
-	// the metadata's shape, before MaxMetadataBytes is checked: a million
-	// values is far more than any configuration needs.
+	// counted as they are copied: every map entry, every element of a slice
+	// or of an array that is copied, and one for every 64 bytes of a slice
+	// of plain values (a 1 MiB []byte is 16,384). A map or slice met at
+	// several places is counted once at each depth it is met, a []string
+	// once. It bounds the work of copying whatever the metadata's shape,
+	// before MaxMetadataBytes is checked: a million values is far more than
+	// any configuration needs.
 	MaxMetadataValues = 1 << 20
 )
 

@@ -182,3 +182,33 @@ func TestDomainIndexConcurrentReaders(t *testing.T) {
 	require.Positive(t, shrank, "no removal shrank the index")
 	require.Zero(t, misses.Load(), "lookups of present domains that did not find their table")
 }
+
+// TestDomainIndexNeverRefillsARemovedSlot: a removed domain's slot keeps its
+// hash for readers that may still be comparing it, so a domain added later
+// with the same hash takes another slot, though the removed one comes first
+// in its probe sequence.
+func TestDomainIndexNeverRefillsARemovedSlot(t *testing.T) {
+	var sh Shard
+	keep := domainTable(100) // keeps the index from shrinking away
+	sh.addDomainLocked(domainHash(100), keep)
+	a, b := domainTable(1), domainTable(6) // one hash: 1 % 5 == 6 % 5
+	sh.addDomainLocked(domainHash(1), a)
+	x := sh.domains.Load()
+	slotOf := func(tb *table) int {
+		for i := range x.slots {
+			if x.slots[i].t.Load() == tb {
+				return i
+			}
+		}
+		return -1
+	}
+	at := slotOf(a)
+	require.GreaterOrEqual(t, at, 0)
+	sh.removeDomainLocked(domainHash(1), a)
+	require.Same(t, x, sh.domains.Load(), "no rebuild in between")
+	sh.addDomainLocked(domainHash(6), b)
+	require.Same(t, x, sh.domains.Load(), "no rebuild in between")
+	require.NotEqual(t, at, slotOf(b), "the new domain refilled the removed one's slot")
+	require.Same(t, b, x.get(domainHash(6), b.name))
+	require.Nil(t, x.get(domainHash(1), a.name))
+}

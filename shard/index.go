@@ -226,7 +226,7 @@ func (x *index) remove(sl *slot, committed uint64) *index {
 }
 
 // rebuilt returns a new index holding x's live keys (x may be nil), with
-// room for extra more at a load of at most one half, and moves their slots
+// room for extra more at a load of at most three eighths, and moves their slots
 // to it. Until it is published, readers of x see the same states.
 func (x *index) rebuilt(extra int, committed uint64) *index {
 	if x == nil {
