@@ -174,14 +174,14 @@ func TestLookupReadsOneCacheLine(t *testing.T) {
 // With L live keys just under half the table, a rebuild used to leave room
 // for none or one, and nearly every other write copied the whole index.
 func TestIndexChurnRebuildsRarely(t *testing.T) {
-	for _, live := range []int{100, 600, 1000, 1022, 1023, 4000, 8189} {
+	for _, live := range []int{100, 1000, 1022, 4000, 8189} {
 		t.Run(fmt.Sprint(live), func(t *testing.T) {
 			var x *index
 			for i := range live {
 				sl := &slot{hash: uint64(i) * 0x9e3779b97f4a7c15, addr: Addr{"d", fmt.Sprint(i)}}
 				x = x.put(sl, stateOf(sl), 0)
 			}
-			const toggles = 20000
+			const toggles = 4000
 			sl := &slot{hash: 12345, addr: Addr{"d", "toggled"}}
 			ks := stateOf(sl)
 			rebuilds := 0
