@@ -96,8 +96,9 @@ func (e *Entry) Meta(key string) (any, bool) {
 // MetadataBytes returns the size of the entry's metadata as
 // [Limits].MaxMetadataBytes counts it: 8 bytes for every map key and every
 // value, nil and empty ones included, plus the length of every string (of
-// any string type) and map key, and the size of the elements of a slice of
-// numbers (a []byte counts its length). An array counts its
+// any string type) and map key; but a slice whose elements refer to nothing
+// (numbers, bools, structs, arrays of them) counts 8 and its elements'
+// size, so a []byte counts its length. An array counts its
 // inline size (at least 8) and what its elements refer to; a struct,
 // pointer, func or channel counts its inline size, at least 8, as it is kept
 // as given: the count does not follow a pointer, func or channel to what it

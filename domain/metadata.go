@@ -236,7 +236,7 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		if elem := rv.Type().Elem(); plain(elem) {
 			// Nothing to copy deeply: one copy of the elements, counted by
 			// the line (a byte slice of 1 MiB is 16,384 values, not 2^20).
-			if err := c.count(max(1, (rv.Len()*int(elem.Size())+63)/64)); err != nil {
+			if err := c.count(lines(rv.Len(), elem.Size())); err != nil {
 				return nil, err
 			}
 			reflect.Copy(out, rv)
@@ -262,6 +262,11 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		// and is a level like one; it cannot hold itself, so it needs no
 		// path.
 		if plain(rv.Type().Elem()) {
+			// Counted by the line like a slice of plain values, so that one
+			// large array met in many places bounds the count's work too.
+			if err := c.count(lines(rv.Len(), rv.Type().Elem().Size())); err != nil {
+				return nil, err
+			}
 			return rv.Interface(), nil
 		}
 		if err := deep(depth); err != nil {
@@ -283,9 +288,17 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 	return rv.Interface(), nil
 }
 
-// plain reports whether values of type t need no deep copy: they hold no
-// map, slice or interface that the caller could change later (strings are
-// immutable; structs, pointers, funcs and channels are kept as given).
+// lines is the values n elements of the given size count as when they are
+// copied at once: one a 64 bytes, an element of no size counting as a byte,
+// and at least one.
+func lines(n int, size uintptr) int {
+	return max(1, (n*max(int(size), 1)+63)/64)
+}
+
+// plain reports whether values of type t are copied as they are, without a
+// deep copy: they hold no map, slice or interface of their own (strings are
+// immutable). A struct, pointer, func or channel is plain too, being kept as
+// given: a slice inside a struct stays the caller's, as the docs say.
 func plain(t reflect.Type) bool {
 	switch t.Kind() {
 	case reflect.Map, reflect.Slice, reflect.Interface:
@@ -429,7 +442,10 @@ func (z *sizer) size(v any) int {
 			return n
 		}
 		for i := range rv.Len() {
-			n += z.value(rv.Index(i)) - 8
+			// What the element refers to beyond its inline part, which n
+			// already counts.
+			e := rv.Index(i)
+			n += max(z.value(e)-inline(e), 0)
 		}
 		return n
 	}
@@ -455,6 +471,23 @@ func (z *sizer) value(v reflect.Value) int {
 		return 8
 	}
 	return z.size(v.Interface())
+}
+
+// inline is the part of size's count of v that is v itself rather than what
+// it refers to: 8 for a string, map or slice (and nil), else its inline size,
+// at least 8.
+func inline(v reflect.Value) int {
+	if v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return 8
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.String, reflect.Map, reflect.Slice:
+		return 8
+	}
+	return max(8, int(v.Type().Size()))
 }
 
 // elements adds up the elements of a slice or array.

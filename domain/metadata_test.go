@@ -379,6 +379,7 @@ func TestMetadataBytesCountsEveryString(t *testing.T) {
 		{"byte array", [4]byte{}, 8},
 		{"large array", [1000]int64{}, 8000},
 		{"empty array", [0]int{}, 8},
+		{"nested arrays", [2][2]string{{"a", ""}, {"", "bc"}}, 64 + 1 + 2},
 		{"map of named strings", map[dsn]dsn{"k": dsn(big)}, 8 + 8 + 1 + 8 + long},
 		{"slice of nils", make([]any, 1000), 8 + 8*1000},
 		{"slice of empty strings", make([]string, 1000), 8 + 8*1000},
@@ -423,6 +424,20 @@ func TestMetadataValuesBounded(t *testing.T) {
 	_, err = entryWith(t, map[string]any{"p": make([]any, 1<<19), "q": make([]any, 1<<19)})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "values count across the metadata")
 
+	// One large array met in many places counts each time, like a slice of
+	// plain values, so the count's work stays bounded too.
+	var arr any = [100000]string{}
+	many := make([]any, 1000)
+	for i := range many {
+		many[i] = arr
+	}
+	_, err = entryWith(t, map[string]any{"a": many})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a large array in many places")
+	_, err = entryWith(t, map[string]any{"z": make([]struct{}, 1<<40)})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "elements of no size count as a byte")
+	_, err = entryWith(t, map[string]any{"cert": make([]byte, 64<<20)})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a blob of 64 MiB is 2^20 values, and the root entry one more")
+
 	// A slice of plain values counts one value a 64 bytes: a blob of 8 MiB
 	// is within the bound, as is a large array, which is kept as it is.
 	e, err := entryWith(t, map[string]any{"cert": make([]byte, 8<<20-64), "a": [1 << 16]int64{}})
@@ -430,7 +445,7 @@ func TestMetadataValuesBounded(t *testing.T) {
 	assert.Equal(t, 8+4+8+(8<<20-64)+8+1+8*(1<<16), e.MetadataBytes())
 
 	shared := make([]string, 10000)
-	many := make([]any, 100)
+	many = make([]any, 100)
 	for i := range many {
 		many[i] = shared
 	}
@@ -453,4 +468,25 @@ func TestMetadataArraysAreCopied(t *testing.T) {
 	assert.Equal(t, "kept", got[0][0])
 	got[0][0] = "changed through Metadata"
 	assert.Equal(t, "kept", e.Metadata()["v"].([1][]any)[0][0])
+}
+
+type samples []int32
+
+// TestMetadataPlainSlicesAreCopied: a slice of plain values (numbers, here),
+// copied at once rather than element by element, is still the registry's
+// own: neither the caller's slice nor a Metadata result changes it.
+func TestMetadataPlainSlicesAreCopied(t *testing.T) {
+	ints, blob, named := []int{1, 2}, []byte("ab"), samples{7}
+	e, err := entryWith(t, map[string]any{"ints": ints, "blob": blob, "named": named})
+	require.NoError(t, err)
+	ints[0], blob[0], named[0] = 9, 'x', 9
+	m := e.Metadata()
+	assert.Equal(t, []int{1, 2}, m["ints"])
+	assert.Equal(t, []byte("ab"), m["blob"])
+	assert.Equal(t, samples{7}, m["named"])
+	m["ints"].([]int)[0], m["blob"].([]byte)[0], m["named"].(samples)[0] = 8, 'y', 8
+	m = e.Metadata()
+	assert.Equal(t, []int{1, 2}, m["ints"])
+	assert.Equal(t, []byte("ab"), m["blob"])
+	assert.Equal(t, samples{7}, m["named"])
 }

@@ -19,10 +19,11 @@ const (
 	MaxMetadataDepth = 32
 	// MaxMetadataValues is the most values a candidate's metadata may hold,
 	// counted as they are copied: every map entry, every element of a slice
-	// or of an array that is copied, and one for every 64 bytes of a slice
-	// of plain values (a 1 MiB []byte is 16,384). A map or slice met at
-	// several places is counted once at each depth it is met, a []string
-	// once. It bounds the work of copying whatever the metadata's shape,
+	// or array whose elements may hold maps, slices or interfaces, and one
+	// for every 64 bytes of a slice or array of plain values (a 1 MiB
+	// []byte is 16,384; an element of no size counts as a byte). A map or
+	// slice met at several places is counted once at each depth it is met,
+	// a []string once, an array each time. It bounds the work of copying whatever the metadata's shape,
 	// before MaxMetadataBytes is checked: a million values is far more than
 	// any configuration needs.
 	MaxMetadataValues = 1 << 20
