@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math"
 	"reflect"
 )
 
@@ -236,7 +237,7 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		if elem := rv.Type().Elem(); plain(elem) {
 			// Nothing to copy deeply: one copy of the elements, counted by
 			// the line (a byte slice of 1 MiB is 16,384 values, not 2^20).
-			if err := c.count(lines(rv.Len(), elem.Size())); err != nil {
+			if err := c.count(lines(rv.Len(), elem)); err != nil {
 				return nil, err
 			}
 			reflect.Copy(out, rv)
@@ -264,7 +265,7 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		if plain(rv.Type().Elem()) {
 			// Counted by the line like a slice of plain values, so that one
 			// large array met in many places bounds the count's work too.
-			if err := c.count(lines(rv.Len(), rv.Type().Elem().Size())); err != nil {
+			if err := c.count(lines(rv.Len(), rv.Type().Elem())); err != nil {
 				return nil, err
 			}
 			return rv.Interface(), nil
@@ -288,11 +289,32 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 	return rv.Interface(), nil
 }
 
-// lines is the values n elements of the given size count as when they are
-// copied at once: one a 64 bytes, an element of no size counting as a byte,
-// and at least one.
-func lines(n int, size uintptr) int {
-	return max(1, (n*max(int(size), 1)+63)/64)
+// lines is the values n elements of type elem count as when they are
+// copied at once: one a 64 bytes, and at least one. An element counts at
+// least one byte, and an array at least the array elements nested in it, so
+// that arrays of no size (of [0]string, say), which take no bytes but which
+// a comparison still walks, count their work too. The result saturates just
+// above MaxMetadataValues.
+func lines(n int, elem reflect.Type) int {
+	unit := max(int(min(elem.Size(), uintptr(math.MaxInt))), 1+nested(elem))
+	if n > 64*MaxMetadataValues/unit {
+		return MaxMetadataValues + 1
+	}
+	return max(1, (n*unit+63)/64)
+}
+
+// nested is how many array elements a value of type t holds, at every
+// level, saturating just above what lines can accept.
+func nested(t reflect.Type) int {
+	const most = 64*MaxMetadataValues + 1
+	if t.Kind() != reflect.Array {
+		return 0
+	}
+	n, inner := t.Len(), 1+nested(t.Elem())
+	if n > most/inner {
+		return most
+	}
+	return n * inner
 }
 
 // plain reports whether values of type t are copied as they are, without a
@@ -444,8 +466,7 @@ func (z *sizer) size(v any) int {
 		for i := range rv.Len() {
 			// What the element refers to beyond its inline part, which n
 			// already counts.
-			e := rv.Index(i)
-			n += max(z.value(e)-inline(e), 0)
+			n += max(z.value(rv.Index(i))-inline(rv.Type().Elem()), 0)
 		}
 		return n
 	}
@@ -456,6 +477,9 @@ func (z *sizer) size(v any) int {
 // all of one is inline (numbers, bools, arrays of them; structs, pointers,
 // funcs and channels count their inline size).
 func flat(t reflect.Type) bool {
+	if t.Size() == 0 {
+		return true // holds no string, map, slice or interface
+	}
 	switch t.Kind() {
 	case reflect.String, reflect.Map, reflect.Slice, reflect.Interface:
 		return false
@@ -473,21 +497,16 @@ func (z *sizer) value(v reflect.Value) int {
 	return z.size(v.Interface())
 }
 
-// inline is the part of size's count of v that is v itself rather than what
-// it refers to: 8 for a string, map or slice (and nil), else its inline size,
-// at least 8.
-func inline(v reflect.Value) int {
-	if v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return 8
-		}
-		v = v.Elem()
-	}
-	switch v.Kind() {
-	case reflect.String, reflect.Map, reflect.Slice:
+// inline is the part of size's count of a value of static type t that the
+// inline size of an array of t already counts: 8 for a string, map, slice
+// or interface (whatever it holds, whose count is all beyond the array's
+// own bytes but for those 8), else its inline size, at least 8.
+func inline(t reflect.Type) int {
+	switch t.Kind() {
+	case reflect.String, reflect.Map, reflect.Slice, reflect.Interface:
 		return 8
 	}
-	return max(8, int(v.Type().Size()))
+	return max(8, int(t.Size()))
 }
 
 // elements adds up the elements of a slice or array.

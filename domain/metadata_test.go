@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -380,6 +381,11 @@ func TestMetadataBytesCountsEveryString(t *testing.T) {
 		{"large array", [1000]int64{}, 8000},
 		{"empty array", [0]int{}, 8},
 		{"nested arrays", [2][2]string{{"a", ""}, {"", "bc"}}, 64 + 1 + 2},
+		// An array of interfaces: their 16 bytes each, and what each holds
+		// beyond 8.
+		{"array of any holding an array", [1]any{[1 << 20]byte{}}, 16 + 1<<20 - 8},
+		{"array of any holding a struct", [1]any{point{}}, 16 + 16 - 8},
+		{"array of any holding nil", [2]any{}, 32},
 		{"map of named strings", map[dsn]dsn{"k": dsn(big)}, 8 + 8 + 1 + 8 + long},
 		{"slice of nils", make([]any, 1000), 8 + 8*1000},
 		{"slice of empty strings", make([]string, 1000), 8 + 8*1000},
@@ -435,12 +441,21 @@ func TestMetadataValuesBounded(t *testing.T) {
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a large array in many places")
 	_, err = entryWith(t, map[string]any{"z": make([]struct{}, 1<<40)})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "elements of no size count as a byte")
+	_, err = entryWith(t, map[string]any{"z": make([]struct{}, math.MaxInt)})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "the count saturates")
+	_, err = entryWith(t, map[string]any{"z": [64][1 << 24][0]string{}})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "arrays of no size count the elements they nest")
+	_, err = entryWith(t, map[string]any{"z": make([][1 << 24][0]string, 64)})
+	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a slice of them too")
+	e, err := entryWith(t, map[string]any{"z": [1 << 10][0]string{}, "k": map[[1 << 14][1 << 14][0]string]int{{}: 1}})
+	require.NoError(t, err, "a few nested elements of no size, and a map key (not counted as copied work)")
+	assert.Equal(t, 8+1+8+8+1+8+8+8, e.MetadataBytes())
 	_, err = entryWith(t, map[string]any{"cert": make([]byte, 64<<20)})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a blob of 64 MiB is 2^20 values, and the root entry one more")
 
 	// A slice of plain values counts one value a 64 bytes: a blob of 8 MiB
 	// is within the bound, as is a large array, which is kept as it is.
-	e, err := entryWith(t, map[string]any{"cert": make([]byte, 8<<20-64), "a": [1 << 16]int64{}})
+	e, err = entryWith(t, map[string]any{"cert": make([]byte, 8<<20-64), "a": [1 << 16]int64{}})
 	require.NoError(t, err)
 	assert.Equal(t, 8+4+8+(8<<20-64)+8+1+8*(1<<16), e.MetadataBytes())
 

@@ -14,8 +14,9 @@ const (
 	// MaxMetadataDepth is the deepest metadata nesting accepted. The
 	// Metadata map itself is level 1, a map or slice inside it level 2, and
 	// so on; an array counts as a level when it holds maps, slices or
-	// interfaces (one of plain values is kept as it is). The limit bounds the recursion of copying, and it is what stops a
-	// cycle that the path check does not see (a slice holding itself).
+	// interfaces (one of plain values is kept as it is). The limit bounds
+	// the recursion of copying, and it is what stops a cycle that the path
+	// check does not see (a slice holding itself).
 	MaxMetadataDepth = 32
 	// MaxMetadataValues is the most values a candidate's metadata may hold,
 	// counted as they are copied: every map entry, every element of a slice
