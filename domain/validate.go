@@ -22,11 +22,14 @@ const (
 	// counted as they are copied: every map entry, every element of a slice
 	// or array whose elements may hold maps, slices or interfaces, and one
 	// for every 64 bytes of a slice or array of plain values (a 1 MiB
-	// []byte is 16,384; an element of no size counts as a byte). A map or
-	// slice met at several places is counted once at each depth it is met,
-	// a []string once, an array each time. It bounds the work of copying whatever the metadata's shape,
-	// before MaxMetadataBytes is checked: a million values is far more than
-	// any configuration needs.
+	// []byte is 16,384; an element counts at least a byte, and an array at
+	// least the array elements nested in it, so [64][1 << 24][0]string,
+	// which takes no bytes, counts its 2^30 elements). A map or slice met
+	// at several places is counted once at each depth it is met, a
+	// []string once, an array each time. It bounds the work of copying,
+	// comparing and counting whatever the metadata's shape, before
+	// MaxMetadataBytes is checked: a million values is far more than any
+	// configuration needs.
 	MaxMetadataValues = 1 << 20
 )
 
