@@ -121,16 +121,20 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 // of a method value or of a generic function instantiated inside generic
 // code (the compiler may make a new closure each time). Such a factory is
 // re-registered by every Apply of the registry, never kept stale.
-// Metadata is compared deeply ([reflect.DeepEqual]): a func or a NaN inside
-// metadata never compares equal, so such a candidate too is re-registered by
-// every Apply. Sequence numbers and registration times are not compared.
+// Metadata is compared deeply through maps, slices, arrays, interfaces and
+// struct fields; pointers and channels inside it by identity; a func or a
+// NaN never compares equal, so such a candidate too is re-registered by
+// every Apply. The comparison's work is bounded (about twice what copying
+// the metadata may cost, see [MaxMetadataValues]); metadata that costs more
+// to compare is not the same. Sequence numbers and registration times are
+// not compared.
 func (e *Entry) SameAs(o *Entry) bool {
 	if o == nil {
 		return false
 	}
 	return e.domain == o.domain && e.key == o.key && e.provider == o.provider && e.owner == o.owner &&
 		e.priority == o.priority && e.stackLevel == o.stackLevel && e.source == o.source &&
-		slices.Equal(e.caps, o.caps) && sameFactory(e.factory, o.factory) && reflect.DeepEqual(e.meta, o.meta)
+		slices.Equal(e.caps, o.caps) && sameFactory(e.factory, o.factory) && sameMetadata(e.meta, o.meta)
 }
 
 func sameFactory(a, b any) bool {

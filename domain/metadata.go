@@ -204,7 +204,13 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			return nil, err
 		}
 		defer c.leave()
-		if err := c.count(rv.Len()); err != nil {
+		// An entry, and its key's and (if copied as it is) its value's
+		// bytes: a key is copied whole, and may be a large array.
+		work := rv.Len() + lines(rv.Len(), rv.Type().Key())
+		if elem := rv.Type().Elem(); plain(elem) {
+			work += lines(rv.Len(), elem)
+		}
+		if err := c.count(work); err != nil {
 			return nil, err
 		}
 		out := reflect.MakeMapWithSize(rv.Type(), rv.Len())
@@ -285,6 +291,13 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 			out.Index(i).Set(ce)
 		}
 		return out.Interface(), nil
+	case reflect.Struct:
+		// Kept as given, but counted like an element of plain values, so
+		// that a large struct, or one nesting a large array of no size,
+		// counts the work of copying and comparing it.
+		if err := c.count(lines(1, rv.Type())); err != nil {
+			return nil, err
+		}
 	}
 	return rv.Interface(), nil
 }
@@ -304,17 +317,25 @@ func lines(n int, elem reflect.Type) int {
 }
 
 // nested is how many array elements a value of type t holds, at every
-// level, saturating just above what lines can accept.
+// level and in every field of a struct, saturating just above what lines
+// can accept.
 func nested(t reflect.Type) int {
 	const most = 64*MaxMetadataValues + 1
-	if t.Kind() != reflect.Array {
-		return 0
+	switch t.Kind() {
+	case reflect.Array:
+		n, inner := t.Len(), 1+nested(t.Elem())
+		if n > most/inner {
+			return most
+		}
+		return n * inner
+	case reflect.Struct:
+		n := 0
+		for i := range t.NumField() {
+			n = min(n+nested(t.Field(i).Type), most)
+		}
+		return n
 	}
-	n, inner := t.Len(), 1+nested(t.Elem())
-	if n > most/inner {
-		return most
-	}
-	return n * inner
+	return 0
 }
 
 // plain reports whether values of type t are copied as they are, without a

@@ -1,0 +1,116 @@
+package domain
+
+import (
+	"bytes"
+	"reflect"
+)
+
+// sameMetadata reports whether two stored metadata maps are equal, as
+// [Entry.SameAs] compares them: deeply through maps, slices, arrays,
+// interfaces and struct fields; pointers, channels and unsafe pointers by
+// identity (what they point to is the caller's); funcs never, unless both
+// nil; floats by ==, so a NaN is never equal. Unlike reflect.DeepEqual it
+// spends at most a budget of steps, counted as the copy counts values
+// (sameBudget), and answers false once it is spent: metadata that costs more
+// to compare is "not the same", which costs Apply a re-registration, never a
+// wrong "same". DeepEqual's work has no such bound: two values that share
+// their containers differently make it compare every pair, and an array of
+// no size takes it one step an element however long.
+func sameMetadata(a, b map[string]any) bool {
+	c := comparer{budget: sameBudget}
+	return c.equal(reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
+// sameBudget is the most steps sameMetadata takes: twice what the copy of
+// one side may have counted.
+const sameBudget = 2 * MaxMetadataValues
+
+// comparer compares two values within its budget of steps.
+type comparer struct{ budget int }
+
+// spend takes n steps from the budget and reports whether it lasted.
+func (c *comparer) spend(n int) bool {
+	c.budget -= n
+	return c.budget >= 0
+}
+
+func (c *comparer) equal(a, b reflect.Value) bool {
+	if !a.IsValid() || !b.IsValid() {
+		return a.IsValid() == b.IsValid()
+	}
+	if a.Type() != b.Type() || !c.spend(1) {
+		return false
+	}
+	switch a.Kind() {
+	case reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() && b.IsNil()
+		}
+		return c.equal(a.Elem(), b.Elem())
+	case reflect.Map:
+		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return false
+		}
+		if a.UnsafePointer() == b.UnsafePointer() {
+			return true
+		}
+		if !c.spend(lines(a.Len(), a.Type().Key())) {
+			return false
+		}
+		it := a.MapRange()
+		for it.Next() {
+			bv := b.MapIndex(it.Key())
+			if !bv.IsValid() || !c.equal(it.Value(), bv) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return false
+		}
+		if a.Len() == 0 || a.UnsafePointer() == b.UnsafePointer() {
+			return true
+		}
+		if a.Type().Elem().Kind() == reflect.Uint8 {
+			return c.spend(lines(a.Len(), a.Type().Elem())) && bytes.Equal(a.Bytes(), b.Bytes())
+		}
+		return c.elements(a, b)
+	case reflect.Array:
+		return c.elements(a, b)
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !c.equal(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Pointer, reflect.Chan, reflect.UnsafePointer:
+		return a.UnsafePointer() == b.UnsafePointer()
+	case reflect.Func:
+		return a.IsNil() && b.IsNil()
+	case reflect.String:
+		return a.String() == b.String()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return a.Uint() == b.Uint()
+	case reflect.Float32, reflect.Float64:
+		return a.Float() == b.Float()
+	case reflect.Complex64, reflect.Complex128:
+		return a.Complex() == b.Complex()
+	}
+	return false
+}
+
+// elements compares two slices or arrays of one length, element by element.
+func (c *comparer) elements(a, b reflect.Value) bool {
+	for i := range a.Len() {
+		if !c.equal(a.Index(i), b.Index(i)) {
+			return false
+		}
+	}
+	return true
+}
