@@ -209,3 +209,47 @@ func TestSameAsMetadataBounded(t *testing.T) {
 	small := func() map[string]any { return map[string]any{"x": []any{[]int8{1, 2}, []int8{1, 2}}} }
 	assert.True(t, prepared(t, small()).SameAs(prepared(t, small())), "within the budget, equal is the same")
 }
+
+// config is a struct a caller might put in metadata; its fields are kept as
+// given.
+type config struct {
+	Tree  []any
+	Bytes [4096]byte
+}
+
+// TestSameAsMetadataEdges: a struct holding a cycle of its own is compared
+// to a bounded depth, not until the stack runs out; long strings count
+// their length against the budget; large plain arrays and structs compare
+// at once and are the same when equal.
+func TestSameAsMetadataEdges(t *testing.T) {
+	cyclic := func() map[string]any {
+		s := []any{nil}
+		s[0] = s
+		return map[string]any{"c": config{Tree: s}}
+	}
+	assert.False(t, prepared(t, cyclic()).SameAs(prepared(t, cyclic())), "two cycles of one shape: not the same, and no crash")
+	one := cyclic()
+	assert.True(t, prepared(t, one).SameAs(prepared(t, one)), "one cycle: the same slice")
+
+	long := func() map[string]any {
+		s := string(make([]byte, 1<<20))
+		refs := make([]any, 1<<14)
+		for i := range refs {
+			refs[i] = s
+		}
+		return map[string]any{"s": refs}
+	}
+	assert.False(t, prepared(t, long()).SameAs(prepared(t, long())), "16 GiB of string comparison spends the budget")
+
+	plain := func() map[string]any {
+		cs := make([]any, 600)
+		for i := range cs {
+			cs[i] = config{Bytes: [4096]byte{1: byte(i)}}
+		}
+		return map[string]any{"cs": cs, "blob": [3 << 20]byte{7: 1}}
+	}
+	assert.True(t, prepared(t, plain()).SameAs(prepared(t, plain())), "equal large plain values are the same")
+	other := plain()
+	other["blob"] = [3 << 20]byte{7: 2}
+	assert.False(t, prepared(t, plain()).SameAs(prepared(t, other)))
+}

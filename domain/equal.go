@@ -3,15 +3,19 @@ package domain
 import (
 	"bytes"
 	"reflect"
+	"unsafe"
 )
 
 // sameMetadata reports whether two stored metadata maps are equal, as
 // [Entry.SameAs] compares them: deeply through maps, slices, arrays,
 // interfaces and struct fields; pointers, channels and unsafe pointers by
 // identity (what they point to is the caller's); funcs never, unless both
-// nil; floats by ==, so a NaN is never equal. Unlike reflect.DeepEqual it
-// spends at most a budget of steps, counted as the copy counts values
-// (sameBudget), and answers false once it is spent: metadata that costs more
+// nil; floats by ==, so a NaN is never equal; arrays and structs of numbers,
+// pointers and the like all through by == at once. Unlike
+// reflect.DeepEqual it spends at most a budget of steps, counted as the copy
+// counts values (sameBudget; a string counts a step a 64 bytes), follows at
+// most maxSameDepth levels (a struct may hold a cycle), and answers false
+// once either is spent: metadata that costs more
 // to compare is "not the same", which costs Apply a re-registration, never a
 // wrong "same". DeepEqual's work has no such bound: two values that share
 // their containers differently make it compare every pair, and an array of
@@ -25,8 +29,16 @@ func sameMetadata(a, b map[string]any) bool {
 // one side may have counted.
 const sameBudget = 2 * MaxMetadataValues
 
-// comparer compares two values within its budget of steps.
-type comparer struct{ budget int }
+// comparer compares two values within its budget of steps and a depth of
+// at most maxSameDepth: a struct, kept as given, may hold a slice that holds
+// itself, and two such cycles of one shape would otherwise be followed
+// until the stack ran out.
+type comparer struct{ budget, depth int }
+
+// maxSameDepth bounds the nesting a comparison follows; the copy accepts at
+// most MaxMetadataDepth levels of maps and slices, but a struct's fields are
+// not counted there.
+const maxSameDepth = 4 * MaxMetadataDepth
 
 // spend takes n steps from the budget and reports whether it lasted.
 func (c *comparer) spend(n int) bool {
@@ -38,8 +50,16 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 	if !a.IsValid() || !b.IsValid() {
 		return a.IsValid() == b.IsValid()
 	}
-	if a.Type() != b.Type() || !c.spend(1) {
+	if a.Type() != b.Type() || !c.spend(1) || c.depth >= maxSameDepth {
 		return false
+	}
+	c.depth++
+	defer func() { c.depth-- }()
+	if t := a.Type(); (t.Kind() == reflect.Array || t.Kind() == reflect.Struct) &&
+		flat(t) && t.Comparable() && a.CanInterface() && b.CanInterface() {
+		// Numbers, pointers and the like all through: == compares the
+		// memory at once, at the cost the copy counted for it.
+		return c.spend(lines(1, t)) && a.Interface() == b.Interface()
 	}
 	switch a.Kind() {
 	case reflect.Interface:
@@ -90,7 +110,14 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 	case reflect.Func:
 		return a.IsNil() && b.IsNil()
 	case reflect.String:
-		return a.String() == b.String()
+		x, y := a.String(), b.String()
+		if len(x) != len(y) {
+			return false
+		}
+		if len(x) == 0 || unsafe.StringData(x) == unsafe.StringData(y) {
+			return true
+		}
+		return c.spend(len(x)/64) && x == y
 	case reflect.Bool:
 		return a.Bool() == b.Bool()
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
