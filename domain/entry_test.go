@@ -253,3 +253,28 @@ func TestSameAsMetadataEdges(t *testing.T) {
 	other["blob"] = [3 << 20]byte{7: 2}
 	assert.False(t, prepared(t, plain()).SameAs(prepared(t, other)))
 }
+
+// TestSameAsMetadataStructFields: a struct whose fields hold interfaces or
+// strings is compared field by field, not with ==, which would panic on a
+// func in an interface field and compare what strings point to beyond the
+// budget.
+func TestSameAsMetadataStructFields(t *testing.T) {
+	type hooked struct{ Hook any }
+	hook := func() {}
+	for _, v := range []any{hooked{hook}, hooked{[]int{1}}, [1]hooked{{map[string]int{}}}} {
+		a, b := prepared(t, map[string]any{"v": v}), prepared(t, map[string]any{"v": v})
+		assert.NotPanics(t, func() { _ = a.SameAs(b) }, "%T", v)
+	}
+	assert.True(t, prepared(t, map[string]any{"v": hooked{[]int{1}}}).SameAs(prepared(t, map[string]any{"v": hooked{[]int{1}}})))
+
+	type named struct{ S string }
+	long := func() map[string]any {
+		s := string(make([]byte, 1<<20))
+		refs := make([]any, 1<<14)
+		for i := range refs {
+			refs[i] = named{s}
+		}
+		return map[string]any{"s": refs}
+	}
+	assert.False(t, prepared(t, long()).SameAs(prepared(t, long())), "strings inside structs count their length too")
+}

@@ -11,7 +11,7 @@ import (
 // interfaces and struct fields; pointers, channels and unsafe pointers by
 // identity (what they point to is the caller's); funcs never, unless both
 // nil; floats by ==, so a NaN is never equal; arrays and structs of numbers,
-// pointers and the like all through by == at once. Unlike
+// pointers and the like all through (memOnly) by == at once. Unlike
 // reflect.DeepEqual it spends at most a budget of steps, counted as the copy
 // counts values (sameBudget; a string counts a step a 64 bytes), follows at
 // most maxSameDepth levels (a struct may hold a cycle), and answers false
@@ -56,7 +56,7 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 	c.depth++
 	defer func() { c.depth-- }()
 	if t := a.Type(); (t.Kind() == reflect.Array || t.Kind() == reflect.Struct) &&
-		flat(t) && t.Comparable() && a.CanInterface() && b.CanInterface() {
+		memOnly(t) && t.Comparable() && a.CanInterface() && b.CanInterface() {
 		// Numbers, pointers and the like all through: == compares the
 		// memory at once, at the cost the copy counted for it.
 		return c.spend(lines(1, t)) && a.Interface() == b.Interface()
@@ -130,6 +130,30 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		return a.Complex() == b.Complex()
 	}
 	return false
+}
+
+// memOnly reports whether == on values of type t compares their memory and
+// nothing else: no string, interface, map or slice anywhere in it, struct
+// fields included. (== on a struct holding an interface may panic, and on
+// one holding a string compares what the string points to, which the
+// budget must see.)
+func memOnly(t reflect.Type) bool {
+	if t.Size() == 0 {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Interface, reflect.Map, reflect.Slice:
+		return false
+	case reflect.Array:
+		return memOnly(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !memOnly(t.Field(i).Type) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // elements compares two slices or arrays of one length, element by element.
