@@ -278,3 +278,24 @@ func TestSameAsMetadataStructFields(t *testing.T) {
 	}
 	assert.False(t, prepared(t, long()).SameAs(prepared(t, long())), "strings inside structs count their length too")
 }
+
+// TestSameAsMetadataTimesAndNumbers: a time.Time is the same when its
+// instant and zone name are, though each parse makes its zone anew; a large
+// slice of numbers is compared at the cost the copy counted for it.
+func TestSameAsMetadataTimesAndNumbers(t *testing.T) {
+	parse := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		require.NoError(t, err)
+		return tm
+	}
+	a := prepared(t, map[string]any{"at": parse("2026-11-28T10:00:00+05:30")})
+	assert.True(t, a.SameAs(prepared(t, map[string]any{"at": parse("2026-11-28T10:00:00+05:30")})))
+	assert.False(t, a.SameAs(prepared(t, map[string]any{"at": parse("2026-11-28T04:30:00Z")})), "the same instant in another zone")
+	assert.False(t, a.SameAs(prepared(t, map[string]any{"at": parse("2026-11-28T10:00:01+05:30")})))
+
+	nums := func() map[string]any { return map[string]any{"n": make([]int64, 2<<20)} }
+	assert.True(t, prepared(t, nums()).SameAs(prepared(t, nums())), "16 MiB of numbers within the budget")
+	other := nums()
+	other["n"].([]int64)[1<<20] = 1
+	assert.False(t, prepared(t, nums()).SameAs(prepared(t, other)))
+}

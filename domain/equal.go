@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"reflect"
+	"time"
 	"unsafe"
 )
 
@@ -10,8 +11,11 @@ import (
 // [Entry.SameAs] compares them: deeply through maps, slices, arrays,
 // interfaces and struct fields; pointers, channels and unsafe pointers by
 // identity (what they point to is the caller's); funcs never, unless both
-// nil; floats by ==, so a NaN is never equal; arrays and structs of numbers,
-// pointers and the like all through (memOnly) by == at once. Unlike
+// nil; floats by ==, so a NaN is never equal (but in a slice of numbers,
+// compared by its memory, a NaN equals itself and -0 differs from 0); arrays
+// and structs of numbers,
+// pointers and the like all through (memOnly) by == at once; a time.Time by
+// its instant and its zone's name. Unlike
 // reflect.DeepEqual it spends at most a budget of steps, counted as the copy
 // counts values (sameBudget; a string counts a step a 64 bytes), follows at
 // most maxSameDepth levels (a struct may hold a cycle), and answers false
@@ -28,6 +32,9 @@ func sameMetadata(a, b map[string]any) bool {
 // sameBudget is the most steps sameMetadata takes: twice what the copy of
 // one side may have counted.
 const sameBudget = 2 * MaxMetadataValues
+
+// timeType is time.Time, compared by instant and zone name.
+var timeType = reflect.TypeFor[time.Time]()
 
 // comparer compares two values within its budget of steps and a depth of
 // at most maxSameDepth: a struct, kept as given, may hold a slice that holds
@@ -55,6 +62,12 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 	}
 	c.depth++
 	defer func() { c.depth-- }()
+	if a.Type() == timeType && a.CanInterface() && b.CanInterface() {
+		// Its location is a pointer, made anew for each zone loaded or
+		// parsed: compare the instant and the zone's name instead.
+		x, y := a.Interface().(time.Time), b.Interface().(time.Time)
+		return x.Equal(y) && x.Location().String() == y.Location().String()
+	}
 	if t := a.Type(); (t.Kind() == reflect.Array || t.Kind() == reflect.Struct) &&
 		memOnly(t) && t.Comparable() && a.CanInterface() && b.CanInterface() {
 		// Numbers, pointers and the like all through: == compares the
@@ -92,8 +105,14 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		if a.Len() == 0 || a.UnsafePointer() == b.UnsafePointer() {
 			return true
 		}
-		if a.Type().Elem().Kind() == reflect.Uint8 {
-			return c.spend(lines(a.Len(), a.Type().Elem())) && bytes.Equal(a.Bytes(), b.Bytes())
+		if elem := a.Type().Elem(); memOnly(elem) {
+			// Numbers and the like: their memory, at the cost the copy
+			// counted for it. Equal memory is equal values; the converse
+			// fails only for padding, a NaN or -0, which then are "not the
+			// same", the safe answer.
+			n := a.Len() * int(elem.Size())
+			return c.spend(lines(a.Len(), elem)) &&
+				bytes.Equal(unsafe.Slice((*byte)(a.UnsafePointer()), n), unsafe.Slice((*byte)(b.UnsafePointer()), n))
 		}
 		return c.elements(a, b)
 	case reflect.Array:
