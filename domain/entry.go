@@ -122,8 +122,9 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 // code (the compiler may make a new closure each time). Such a factory is
 // re-registered by every Apply of the registry, never kept stale.
 // Metadata is compared deeply through maps, slices, arrays, interfaces and
-// struct fields; a time.Time by its instant and zone name; pointers and
-// channels inside it by identity; a func or a NaN never compares equal, so such a candidate too is re-registered by
+// struct fields and pointers (what a pointer points to is the caller's to
+// keep unchanged); channels inside it by identity; a func or a NaN never
+// compares equal, so such a candidate too is re-registered by
 // every Apply. The comparison's work is bounded (about twice what copying
 // the metadata may cost, see [MaxMetadataValues]); metadata that costs more
 // to compare is not the same. Sequence numbers and registration times are

@@ -153,8 +153,10 @@ func TestSameAsMetadata(t *testing.T) {
 			func() map[string]any { return map[string]any{"s": inner{1, []string{"b"}}} }, false},
 		{"one pointer", func() map[string]any { return map[string]any{"p": p, "c": ch} },
 			func() map[string]any { return map[string]any{"p": p, "c": ch} }, true},
-		{"two pointers to equal values", func() map[string]any { return map[string]any{"p": new(int)} },
-			func() map[string]any { return map[string]any{"p": new(int)} }, false},
+		{"two pointers to different values", func() map[string]any { return map[string]any{"p": new(0)} },
+			func() map[string]any { return map[string]any{"p": new(1)} }, false},
+		{"two pointers to equal values", func() map[string]any { return map[string]any{"p": new(2)} },
+			func() map[string]any { return map[string]any{"p": new(2)} }, true},
 		{"a NaN", func() map[string]any { return map[string]any{"f": nan} },
 			func() map[string]any { return map[string]any{"f": nan} }, false},
 		{"a func", func() map[string]any { return map[string]any{"f": TestSameAsMetadata} },
@@ -230,6 +232,13 @@ func TestSameAsMetadataEdges(t *testing.T) {
 	assert.False(t, prepared(t, cyclic()).SameAs(prepared(t, cyclic())), "two cycles of one shape: not the same, and no crash")
 	one := cyclic()
 	assert.True(t, prepared(t, one).SameAs(prepared(t, one)), "one cycle: the same slice")
+	type node struct{ Next *node }
+	loop := func() map[string]any {
+		n := &node{}
+		n.Next = n
+		return map[string]any{"n": n}
+	}
+	assert.False(t, prepared(t, loop()).SameAs(prepared(t, loop())), "two pointer cycles of one shape: not the same, and no crash")
 
 	long := func() map[string]any {
 		s := string(make([]byte, 1<<20))

@@ -3,19 +3,17 @@ package domain
 import (
 	"bytes"
 	"reflect"
-	"time"
 	"unsafe"
 )
 
 // sameMetadata reports whether two stored metadata maps are equal, as
 // [Entry.SameAs] compares them: deeply through maps, slices, arrays,
-// interfaces and struct fields; pointers, channels and unsafe pointers by
-// identity (what they point to is the caller's); funcs never, unless both
-// nil; floats by ==, so a NaN is never equal (but in a slice of numbers,
+// interfaces, struct fields and pointers (a time.Time's zone, made anew by
+// each parse, is one); channels and unsafe pointers by identity; funcs
+// never, unless both nil; floats by ==, so a NaN is never equal (but in a slice of numbers,
 // compared by its memory, a NaN equals itself and -0 differs from 0); arrays
 // and structs of numbers,
-// pointers and the like all through (memOnly) by == at once; a time.Time by
-// its instant and its zone's name. Unlike
+// channels and the like all through (memOnly) by == at once. Unlike
 // reflect.DeepEqual it spends at most a budget of steps, counted as the copy
 // counts values (sameBudget; a string counts a step a 64 bytes), follows at
 // most maxSameDepth levels (a struct may hold a cycle), and answers false
@@ -32,9 +30,6 @@ func sameMetadata(a, b map[string]any) bool {
 // sameBudget is the most steps sameMetadata takes: twice what the copy of
 // one side may have counted.
 const sameBudget = 2 * MaxMetadataValues
-
-// timeType is time.Time, compared by instant and zone name.
-var timeType = reflect.TypeFor[time.Time]()
 
 // comparer compares two values within its budget of steps and a depth of
 // at most maxSameDepth: a struct, kept as given, may hold a slice that holds
@@ -62,15 +57,9 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 	}
 	c.depth++
 	defer func() { c.depth-- }()
-	if a.Type() == timeType && a.CanInterface() && b.CanInterface() {
-		// Its location is a pointer, made anew for each zone loaded or
-		// parsed: compare the instant and the zone's name instead.
-		x, y := a.Interface().(time.Time), b.Interface().(time.Time)
-		return x.Equal(y) && x.Location().String() == y.Location().String()
-	}
 	if t := a.Type(); (t.Kind() == reflect.Array || t.Kind() == reflect.Struct) &&
 		memOnly(t) && t.Comparable() && a.CanInterface() && b.CanInterface() {
-		// Numbers, pointers and the like all through: == compares the
+		// Numbers and the like all through: == compares the
 		// memory at once, at the cost the copy counted for it.
 		return c.spend(lines(1, t)) && a.Interface() == b.Interface()
 	}
@@ -124,7 +113,15 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 			}
 		}
 		return true
-	case reflect.Pointer, reflect.Chan, reflect.UnsafePointer:
+	case reflect.Pointer:
+		if a.UnsafePointer() == b.UnsafePointer() {
+			return true
+		}
+		if a.IsNil() || b.IsNil() {
+			return false
+		}
+		return c.equal(a.Elem(), b.Elem())
+	case reflect.Chan, reflect.UnsafePointer:
 		return a.UnsafePointer() == b.UnsafePointer()
 	case reflect.Func:
 		return a.IsNil() && b.IsNil()
@@ -152,8 +149,9 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 }
 
 // memOnly reports whether == on values of type t compares their memory and
-// nothing else: no string, interface, map or slice anywhere in it, struct
-// fields included. (== on a struct holding an interface may panic, and on
+// nothing else, as the comparison would: no string, interface, map, slice,
+// pointer (followed) or func (never equal) anywhere in it, struct fields
+// included. (== on a struct holding an interface may panic, and on
 // one holding a string compares what the string points to, which the
 // budget must see.)
 func memOnly(t reflect.Type) bool {
@@ -161,7 +159,7 @@ func memOnly(t reflect.Type) bool {
 		return true
 	}
 	switch t.Kind() {
-	case reflect.String, reflect.Interface, reflect.Map, reflect.Slice:
+	case reflect.String, reflect.Interface, reflect.Map, reflect.Slice, reflect.Pointer, reflect.Func:
 		return false
 	case reflect.Array:
 		return memOnly(t.Elem())
