@@ -87,6 +87,24 @@ func deep(depth int) error {
 	return nil
 }
 
+// open starts the copy of the container k of type t at depth, which costs
+// work values: it returns the copy made before at that depth, if any (done);
+// else it puts k on the path, where the caller must leave it, and counts
+// the work. On an error nothing is left on the path.
+func (c *copier) open(t reflect.Type, k container, depth, work int) (cv any, done bool, err error) {
+	if cv, ok := c.lookup(t, k, depth); ok {
+		return cv, true, nil
+	}
+	if err := c.enter(k); err != nil {
+		return nil, false, err
+	}
+	if err := c.count(work); err != nil {
+		c.leave()
+		return nil, false, err
+	}
+	return nil, false, nil
+}
+
 // enter puts the container k on the path, or fails on a cycle.
 func (c *copier) enter(k container) error {
 	for _, q := range c.path {
@@ -117,16 +135,10 @@ func (c *copier) copy(v any, depth int) (any, error) {
 			return x, err
 		}
 		k := container{reflect.ValueOf(x).Pointer(), -1}
-		if cv, ok := c.lookup(mapType, k, depth); ok {
-			return cv, nil
-		}
-		if err := c.enter(k); err != nil {
-			return nil, err
+		if cv, done, err := c.open(mapType, k, depth, len(x)); done || err != nil {
+			return cv, err
 		}
 		defer c.leave()
-		if err := c.count(len(x)); err != nil {
-			return nil, err
-		}
 		out := make(map[string]any, len(x))
 		for key, e := range x {
 			ce, err := c.copy(e, depth+1)
@@ -145,16 +157,10 @@ func (c *copier) copy(v any, depth int) (any, error) {
 			return []any{}, nil
 		}
 		k := container{reflect.ValueOf(x).Pointer(), len(x)}
-		if cv, ok := c.lookup(sliceType, k, depth); ok {
-			return cv, nil
-		}
-		if err := c.enter(k); err != nil {
-			return nil, err
+		if cv, done, err := c.open(sliceType, k, depth, len(x)); done || err != nil {
+			return cv, err
 		}
 		defer c.leave()
-		if err := c.count(len(x)); err != nil {
-			return nil, err
-		}
 		out := make([]any, len(x))
 		for i, e := range x {
 			ce, err := c.copy(e, depth+1)
@@ -196,23 +202,17 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		if err := deep(depth); err != nil || rv.IsNil() {
 			return rv.Interface(), err
 		}
-		k := container{rv.Pointer(), -1}
-		if cv, ok := c.lookup(rv.Type(), k, depth); ok {
-			return cv, nil
-		}
-		if err := c.enter(k); err != nil {
-			return nil, err
-		}
-		defer c.leave()
 		// An entry, and its key's and (if copied as it is) its value's
 		// bytes: a key is copied whole, and may be a large array.
 		work := rv.Len() + lines(rv.Len(), rv.Type().Key())
 		if elem := rv.Type().Elem(); plain(elem) {
 			work += lines(rv.Len(), elem)
 		}
-		if err := c.count(work); err != nil {
-			return nil, err
+		k := container{rv.Pointer(), -1}
+		if cv, done, err := c.open(rv.Type(), k, depth, work); done || err != nil {
+			return cv, err
 		}
+		defer c.leave()
 		out := reflect.MakeMapWithSize(rv.Type(), rv.Len())
 		it := rv.MapRange()
 		for it.Next() {
@@ -228,37 +228,32 @@ func (c *copier) copyReflect(rv reflect.Value, depth int) (any, error) {
 		if err := deep(depth); err != nil || rv.IsNil() {
 			return rv.Interface(), err
 		}
-		out := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
 		if rv.Len() == 0 {
-			return out.Interface(), nil
+			return reflect.MakeSlice(rv.Type(), 0, 0).Interface(), nil
+		}
+		// Plain elements need no deep copy: one copy of them all, counted by
+		// the line (a byte slice of 1 MiB is 16,384 values, not 2^20).
+		elem := rv.Type().Elem()
+		work := rv.Len()
+		if plain(elem) {
+			work = lines(rv.Len(), elem)
 		}
 		k := container{rv.Pointer(), rv.Len()}
-		if cv, ok := c.lookup(rv.Type(), k, depth); ok {
-			return cv, nil
-		}
-		if err := c.enter(k); err != nil {
-			return nil, err
+		if cv, done, err := c.open(rv.Type(), k, depth, work); done || err != nil {
+			return cv, err
 		}
 		defer c.leave()
-		if elem := rv.Type().Elem(); plain(elem) {
-			// Nothing to copy deeply: one copy of the elements, counted by
-			// the line (a byte slice of 1 MiB is 16,384 values, not 2^20).
-			if err := c.count(lines(rv.Len(), elem)); err != nil {
-				return nil, err
-			}
+		out := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
+		if plain(elem) {
 			reflect.Copy(out, rv)
-			c.remember(rv.Type(), k, depth, out.Interface())
-			return out.Interface(), nil
-		}
-		if err := c.count(rv.Len()); err != nil {
-			return nil, err
-		}
-		for i := range rv.Len() {
-			ce, err := c.element(rv.Index(i), rv.Type().Elem(), depth+1)
-			if err != nil {
-				return nil, err
+		} else {
+			for i := range rv.Len() {
+				ce, err := c.element(rv.Index(i), elem, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				out.Index(i).Set(ce)
 			}
-			out.Index(i).Set(ce)
 		}
 		c.remember(rv.Type(), k, depth, out.Interface())
 		return out.Interface(), nil
