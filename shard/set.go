@@ -71,11 +71,8 @@ type Shard struct {
 	// sick holds the providers marked unhealthy: domain → key → provider →
 	// true. Guarded by mu.
 	sick map[string]map[string]map[string]bool
-	// marks counts, per domain, its selections plus its unhealthy marks,
-	// for Limits.MaxMarksPerDomain. Guarded by mu.
-	marks map[string]int
 
-	_ [cacheLine - unsafe.Sizeof(sync.Mutex{}) - 5*unsafe.Sizeof(uintptr(0))]byte
+	_ [cacheLine - unsafe.Sizeof(sync.Mutex{}) - 4*unsafe.Sizeof(uintptr(0))]byte
 }
 
 // cacheLine is the size of a shard: one x86-64 or arm64 cache line, so that

@@ -433,9 +433,6 @@ func (s *Set) Select(r Route, key, provider string) (Change, error) {
 	defer s.unlock(r.Index)
 	if provider == "" {
 		if m := sh.sel[r.Domain]; m != nil {
-			if _, ok := m[key]; ok {
-				sh.unmarkLocked(r.Domain)
-			}
 			delete(m, key)
 			if len(m) == 0 {
 				delete(sh.sel, r.Domain)
@@ -443,7 +440,7 @@ func (s *Set) Select(r Route, key, provider string) (Change, error) {
 		}
 	} else {
 		if _, ok := sh.sel[r.Domain][key]; !ok {
-			if err := sh.markLocked(r.Domain, s.limits.MaxMarksPerDomain); err != nil {
+			if err := sh.roomForMarkLocked(r.Domain, s.limits.MaxMarksPerDomain); err != nil {
 				return Change{}, err
 			}
 		}
@@ -458,26 +455,22 @@ func (s *Set) Select(r Route, key, provider string) (Change, error) {
 	return s.rerankLocked(r, key, ReasonSelect), nil
 }
 
-// markLocked counts one more selection or unhealthy mark of dom, or returns
-// a *domain.LimitError when that would exceed max (if positive). The caller
-// holds sh's mu.
-func (sh *Shard) markLocked(dom string, max int) error {
-	if max > 0 && sh.marks[dom] >= max {
+// roomForMarkLocked returns a *domain.LimitError when one more selection or
+// unhealthy mark of dom would exceed max (if positive). It counts the marks
+// held, at most max of them, so it costs nothing without a limit and keeps
+// no count that could drift. The caller holds sh's mu.
+func (sh *Shard) roomForMarkLocked(dom string, max int) error {
+	if max <= 0 {
+		return nil
+	}
+	n := len(sh.sel[dom])
+	for _, provs := range sh.sick[dom] {
+		n += len(provs)
+	}
+	if n >= max {
 		return &domain.LimitError{Limit: "marks per domain", Max: max, Domain: dom}
 	}
-	if sh.marks == nil {
-		sh.marks = map[string]int{}
-	}
-	sh.marks[dom]++
 	return nil
-}
-
-// unmarkLocked counts one selection or unhealthy mark of dom less. The
-// caller holds sh's mu.
-func (sh *Shard) unmarkLocked(dom string) {
-	if sh.marks[dom]--; sh.marks[dom] <= 0 {
-		delete(sh.marks, dom)
-	}
 }
 
 // SetHealth marks provider's candidates of (domain, key) healthy or not, and
@@ -491,9 +484,6 @@ func (s *Set) SetHealth(r Route, key, provider string, healthy bool) (Change, er
 	defer s.unlock(r.Index)
 	if healthy {
 		if m := sh.sick[r.Domain][key]; m != nil {
-			if m[provider] {
-				sh.unmarkLocked(r.Domain)
-			}
 			delete(m, provider)
 			if len(m) == 0 {
 				delete(sh.sick[r.Domain], key)
@@ -504,7 +494,7 @@ func (s *Set) SetHealth(r Route, key, provider string, healthy bool) (Change, er
 		}
 	} else {
 		if !sh.sick[r.Domain][key][provider] {
-			if err := sh.markLocked(r.Domain, s.limits.MaxMarksPerDomain); err != nil {
+			if err := sh.roomForMarkLocked(r.Domain, s.limits.MaxMarksPerDomain); err != nil {
 				return Change{}, err
 			}
 		}
