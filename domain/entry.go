@@ -103,7 +103,8 @@ func (e *Entry) Meta(key string) (any, bool) {
 // pointer, func or channel counts its inline size, at least 8, as it is kept
 // as given: the count does not follow a pointer, func or channel to what it
 // reaches. A map or slice the metadata refers to from several places counts
-// once. {"region": "eu"} counts 8+6 + 8+2 = 24.
+// once. {"region": "eu"} counts 8+6 + 8+2 = 24. The count saturates at
+// [math.MaxInt].
 func (e *Entry) MetadataBytes() int { return e.metaBytes }
 
 // SameAs reports whether e and o were registered from equal candidates: the

@@ -392,9 +392,30 @@ func metadataBytes(m map[string]any) int {
 	var z sizer
 	n := 0
 	for k, v := range m {
-		n += 8 + len(k) + z.size(v)
+		n = plus(n, 8+len(k), z.size(v))
 	}
 	return n
+}
+
+// plus adds counts of metadataBytes, which are never negative, saturating
+// at math.MaxInt: a string counts each place it appears, so a few long
+// strings repeated in a slice would wrap a 32-bit int and pass any limit.
+func plus(n int, more ...int) int {
+	for _, m := range more {
+		if m > math.MaxInt-n {
+			return math.MaxInt
+		}
+		n += m
+	}
+	return n
+}
+
+// times multiplies counts of metadataBytes, saturating like plus.
+func times(n, m int) int {
+	if m != 0 && n > math.MaxInt/m {
+		return math.MaxInt
+	}
+	return n * m
 }
 
 // sizer adds up metadataBytes, remembering the containers it has counted.
@@ -420,14 +441,14 @@ func (z *sizer) size(v any) int {
 	case nil:
 		return 8
 	case string:
-		return 8 + len(x)
+		return plus(8, len(x))
 	case map[string]any:
 		n := 8
 		if len(x) == 0 || !z.first(mapType, container{reflect.ValueOf(x).Pointer(), -1}) {
 			return n
 		}
 		for k, e := range x {
-			n += 8 + len(k) + z.size(e)
+			n = plus(n, 8+len(k), z.size(e))
 		}
 		return n
 	case []any:
@@ -436,7 +457,7 @@ func (z *sizer) size(v any) int {
 			return n
 		}
 		for _, e := range x {
-			n += z.size(e)
+			n = plus(n, z.size(e))
 		}
 		return n
 	case []string:
@@ -445,14 +466,14 @@ func (z *sizer) size(v any) int {
 			return n
 		}
 		for _, e := range x {
-			n += 8 + len(e)
+			n = plus(n, 8, len(e))
 		}
 		return n
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.String:
-		return 8 + rv.Len()
+		return plus(8, rv.Len())
 	case reflect.Map:
 		n := 8
 		if rv.Len() == 0 || !z.first(rv.Type(), container{rv.Pointer(), -1}) {
@@ -460,7 +481,7 @@ func (z *sizer) size(v any) int {
 		}
 		it := rv.MapRange()
 		for it.Next() {
-			n += z.value(it.Key()) + z.value(it.Value())
+			n = plus(n, z.value(it.Key()), z.value(it.Value()))
 		}
 		return n
 	case reflect.Slice:
@@ -469,9 +490,9 @@ func (z *sizer) size(v any) int {
 			return n
 		}
 		if elem := rv.Type().Elem(); flat(elem) {
-			return n + rv.Len()*int(elem.Size())
+			return plus(n, times(rv.Len(), int(elem.Size())))
 		}
-		return n + z.elements(rv)
+		return plus(n, z.elements(rv))
 	case reflect.Array:
 		// Its values inline, at least 8, and what its elements refer to
 		// beyond their own 8 (a string's bytes, a slice's elements).
@@ -482,7 +503,7 @@ func (z *sizer) size(v any) int {
 		for i := range rv.Len() {
 			// What the element refers to beyond its inline part, which n
 			// already counts.
-			n += max(z.value(rv.Index(i))-inline(rv.Type().Elem()), 0)
+			n = plus(n, max(z.value(rv.Index(i))-inline(rv.Type().Elem()), 0))
 		}
 		return n
 	}
@@ -529,7 +550,7 @@ func inline(t reflect.Type) int {
 func (z *sizer) elements(rv reflect.Value) int {
 	n := 0
 	for i := range rv.Len() {
-		n += z.value(rv.Index(i))
+		n = plus(n, z.value(rv.Index(i)))
 	}
 	return n
 }

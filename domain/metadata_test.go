@@ -3,6 +3,7 @@ package domain_test
 import (
 	"math"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -360,6 +361,7 @@ type dsn string
 // string type nor a mass of empty values slips past MaxMetadataBytes.
 func TestMetadataBytesCountsEveryString(t *testing.T) {
 	const long = 1000
+	const word = strconv.IntSize / 8 // an int's or a pointer's size: 4 or 8
 	big := string(make([]byte, long))
 	tests := []struct {
 		name string
@@ -373,25 +375,25 @@ func TestMetadataBytesCountsEveryString(t *testing.T) {
 		{"slice of named strings", []dsn{dsn(big), "ab"}, 8 + 8 + long + 8 + 2},
 		// An array counts its inline size, at least 8, and what its
 		// elements refer to: here a string's bytes.
-		{"array of strings", [2]string{big, "ab"}, 32 + long + 2},
-		{"array of any", [2]any{big, 3}, 32 + long},
+		{"array of strings", [2]string{big, "ab"}, 4*word + long + 2},
+		{"array of any", [2]any{big, 3}, 4*word + long},
 		{"byte slice", []byte(big), 8 + long},
 		{"slice of int64", make([]int64, 100), 8 + 800},
 		{"byte array", [4]byte{}, 8},
 		{"large array", [1000]int64{}, 8000},
 		{"empty array", [0]int{}, 8},
-		{"nested arrays", [2][2]string{{"a", ""}, {"", "bc"}}, 64 + 1 + 2},
-		// An array of interfaces: their 16 bytes each, and what each holds
+		{"nested arrays", [2][2]string{{"a", ""}, {"", "bc"}}, 8*word + 1 + 2},
+		// An array of interfaces: their 2 words each, and what each holds
 		// beyond 8.
-		{"array of any holding an array", [1]any{[1 << 20]byte{}}, 16 + 1<<20 - 8},
-		{"array of any holding a struct", [1]any{point{}}, 16 + 16 - 8},
-		{"array of any holding nil", [2]any{}, 32},
+		{"array of any holding an array", [1]any{[1 << 20]byte{}}, 2*word + 1<<20 - 8},
+		{"array of any holding a struct", [1]any{point{}}, 2*word + max(8, 2*word) - 8},
+		{"array of any holding nil", [2]any{}, 4 * word},
 		{"map of named strings", map[dsn]dsn{"k": dsn(big)}, 8 + 8 + 1 + 8 + long},
 		{"slice of nils", make([]any, 1000), 8 + 8*1000},
 		{"slice of empty strings", make([]string, 1000), 8 + 8*1000},
 		{"slice of empty slices", []any{[]any{}, []any{}}, 8 + 8 + 8},
 		{"int", 3, 8},
-		{"struct", point{1, 2}, 16},
+		{"struct", point{1, 2}, max(8, 2*word)},
 		{"large struct", struct{ A [1 << 16]byte }{}, 1 << 16},
 	}
 	for _, tt := range tests {
@@ -407,6 +409,29 @@ func TestMetadataBytesCountsEveryString(t *testing.T) {
 	e, err = entryWith(t, map[string]any{})
 	require.NoError(t, err)
 	assert.Zero(t, e.MetadataBytes())
+}
+
+// TestMetadataBytesSaturates: a string counts each place it appears, so a
+// slice repeating one long string counts far more than it holds. The count
+// saturates at math.MaxInt instead of wrapping: on a 32-bit platform 4 GiB
+// of references wrapped to a small count and passed any MaxMetadataBytes.
+// GOARCH=386 go test ./domain runs this where it wraps.
+func TestMetadataBytesSaturates(t *testing.T) {
+	const refs, long = 4096, 1 << 20
+	big := string(make([]byte, long))
+	many := make([]string, refs)
+	for i := range many {
+		many[i] = big
+	}
+	e, err := entryWith(t, map[string]any{"v": many, "w": []any{many[0], many[1]}})
+	require.NoError(t, err)
+	// Key "v" (8+1), its slice (8) and each string (8 + long); key "w"
+	// (8+1), its slice (8) and two strings.
+	want := int64(8+1+8) + refs*(8+long) + int64(8+1+8) + 2*(8+long)
+	assert.Equal(t, int(min(want, math.MaxInt)), e.MetadataBytes())
+	if strconv.IntSize == 32 {
+		assert.Equal(t, math.MaxInt, e.MetadataBytes())
+	}
 }
 
 // TestMetadataValuesBounded: the copy refuses metadata of more than
@@ -439,7 +464,7 @@ func TestMetadataValuesBounded(t *testing.T) {
 	}
 	_, err = entryWith(t, map[string]any{"a": many})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a large array in many places")
-	_, err = entryWith(t, map[string]any{"z": make([]struct{}, 1<<40)})
+	_, err = entryWith(t, map[string]any{"z": make([]struct{}, math.MaxInt/2)})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "elements of no size count as a byte")
 	_, err = entryWith(t, map[string]any{"z": make([]struct{}, math.MaxInt)})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "the count saturates")
@@ -449,13 +474,13 @@ func TestMetadataValuesBounded(t *testing.T) {
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a slice of them too")
 	_, err = entryWith(t, map[string]any{"k": map[[1 << 14][1 << 14][0]string]int{{}: 1}})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a map's keys count the work of copying them")
-	_, err = entryWith(t, map[string]any{"s": struct{ A [1 << 40]struct{} }{}})
+	_, err = entryWith(t, map[string]any{"s": struct{ A [1 << 30]struct{} }{}})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "so does a struct, kept as it is")
 	_, err = entryWith(t, map[string]any{"m": map[string][1 << 20]byte{"a": {}, "b": {}}})
 	require.NoError(t, err, "a map of large values, within the bound")
 	e, err := entryWith(t, map[string]any{"z": [1 << 10][0]string{}, "k": map[[4]int]int{{}: 1}})
 	require.NoError(t, err, "a few nested elements of no size, and a map with an array key")
-	assert.Equal(t, 8+1+8+8+1+8+32+8, e.MetadataBytes())
+	assert.Equal(t, 8+1+8+8+1+8+4*strconv.IntSize/8+8, e.MetadataBytes())
 	_, err = entryWith(t, map[string]any{"cert": make([]byte, 64<<20)})
 	assert.ErrorIs(t, err, domain.ErrInvalidCandidate, "a blob of 64 MiB is 2^20 values, and the root entry one more")
 
