@@ -339,6 +339,27 @@ func TestConcurrentReloads(t *testing.T) {
 	assert.Equal(t, want, state(r))
 }
 
+// TestLoadSelectionRefusedByALimit: a selection refused by
+// MaxMarksPerDomain is returned as Load's doc says: after the sets were
+// applied, which stay, with the selections before it set and those after it
+// not tried.
+func TestLoadSelectionRefusedByALimit(t *testing.T) {
+	r := registry.New(registry.WithLimits(registry.Limits{MaxMarksPerDomain: 1}))
+	err := manifest.Load(r, parse(t, "a.json", `{"candidates": [
+			{"domain": "adapter", "key": "cache", "provider": "redis", "priority": 5},
+			{"domain": "adapter", "key": "cache", "provider": "memcached"},
+			{"domain": "adapter", "key": "queue", "provider": "nats", "priority": 5},
+			{"domain": "adapter", "key": "queue", "provider": "kafka"}],
+		"selections": {"adapter": {"cache": "memcached", "queue": "kafka"}}}`))
+	require.ErrorIs(t, err, registry.ErrLimitExceeded)
+	var le *registry.LimitError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, [2]string{"marks per domain", "adapter"}, [2]string{le.Limit, le.Domain})
+	assert.Len(t, state(r), 4, "the set stays")
+	assert.Equal(t, "memcached", winner(t, r, "adapter", "cache"), "the first selection, in key order, is set")
+	assert.Equal(t, "nats", winner(t, r, "adapter", "queue"), "the second is refused")
+}
+
 func TestLoadLimitErrorNamesTheOwnerOfCodeBuiltManifests(t *testing.T) {
 	r := registry.New(registry.WithLimits(registry.Limits{MaxCandidatesPerKey: 1}))
 	err := manifest.Load(r, &manifest.Manifest{Owner: "plugins", Candidates: []registry.Candidate{
