@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/oneiric-go/oneiric/domain"
 	"github.com/oneiric-go/oneiric/registry"
 )
 
@@ -41,21 +42,21 @@ func ParseFile(path string) (*Manifest, error) {
 // Every error is an *[Error] naming the file, the line and column, and the
 // entry. Invalid JSON, a value of the wrong type and an unknown or repeated
 // field match [ErrMalformed]; a value the registry would refuse matches
-// [registry.ErrInvalidCandidate]. Parse reports the first problem it finds.
+// [registry.ErrInvalidCandidate]. Parse reports the first problem in the
+// order of the file: of a candidate, the first of its format (a field's type,
+// an unknown field), then the first the registry would refuse. A file that is
+// not UTF-8, or whose strings escape half of a UTF-16 pair alone, is
+// malformed: encoding/json would make either U+FFFD, so that two names could
+// become one.
 func Parse(name string, data []byte) (*Manifest, error) {
 	p := &parser{file: name, data: data}
 	root, err := p.tree()
 	if err != nil {
 		return nil, err
 	}
-	m, err := p.manifest(root)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	// manifest checks each part as it reads it: what Validate checks, in the
+	// order of the file.
+	return p.manifest(root)
 }
 
 // parser turns a file into a tree of nodes that remember their offsets, then
@@ -65,6 +66,16 @@ type parser struct {
 	file string
 	data []byte
 	dec  *json.Decoder // over data, with UseNumber
+	at   cursor        // the last position computed
+}
+
+// cursor is a byte offset and its position. The walk asks for positions in
+// the order of the file, so position counts on from the last one: each byte
+// is counted once, where counting from the start each time made parsing
+// quadratic in the file's size.
+type cursor struct {
+	off int
+	pos pos
 }
 
 // kind is the kind of a JSON value.
@@ -116,12 +127,24 @@ func (n *node) describe() string {
 	return n.kind.String()
 }
 
-// position returns the line and column (in characters) of byte off.
+// position returns the line and column (in characters) of byte off, which
+// starts a token (so a character).
 func (p *parser) position(off int) pos {
 	off = min(max(off, 0), len(p.data))
-	head := p.data[:off]
-	start := bytes.LastIndexByte(head, '\n') + 1
-	return pos{line: 1 + bytes.Count(head, []byte{'\n'}), col: 1 + utf8.RuneCount(head[start:])}
+	c := p.at
+	if off < c.off || c.pos.line == 0 { // before the cursor: count from the start
+		c = cursor{pos: pos{line: 1, col: 1}}
+	}
+	seg := p.data[c.off:off]
+	if nl := bytes.Count(seg, []byte{'\n'}); nl > 0 {
+		c.pos.line += nl
+		c.pos.col = 1 + utf8.RuneCount(seg[bytes.LastIndexByte(seg, '\n')+1:])
+	} else {
+		c.pos.col += utf8.RuneCount(seg)
+	}
+	c.off = off
+	p.at = c
+	return c.pos
 }
 
 func (p *parser) fail(off int, entry string, err error) *Error {
@@ -147,6 +170,9 @@ func (p *parser) tree() (*node, error) {
 		}
 		return nil, p.fail(off, "", &formatError{msg: "invalid JSON: " + err.Error(), err: err})
 	}
+	if off, what := badText(p.data); off >= 0 {
+		return nil, p.fail(off, "", malformed("%s; a manifest is UTF-8 text, and encoding/json would silently make it U+FFFD", what))
+	}
 	p.dec = json.NewDecoder(bytes.NewReader(p.data))
 	p.dec.UseNumber()
 	n, err := p.value()
@@ -154,6 +180,53 @@ func (p *parser) tree() (*node, error) {
 		return nil, p.fail(int(p.dec.InputOffset()), "", &formatError{msg: "invalid JSON: " + err.Error(), err: err})
 	}
 	return n, nil
+}
+
+// badText returns the offset of the first byte of data that is not UTF-8,
+// or of the first \u escape of a lone surrogate (a half of a UTF-16 pair
+// without its other half), with what it is; -1 if there is none. data is
+// valid JSON. encoding/json turns both into U+FFFD, so two names that differ
+// only there would become one.
+func badText(data []byte) (int, string) {
+	inString := false
+	for i := 0; i < len(data); {
+		b := data[i]
+		if b >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i, fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", b)
+			}
+			i += size
+			continue
+		}
+		switch {
+		case b == '"':
+			inString = !inString
+			i++
+		case inString && b == '\\' && data[i+1] == 'u': // valid JSON: four hex digits follow
+			r, n := hex4(data[i+2:i+6]), 6
+			if 0xD800 <= r && r < 0xDC00 && i+12 <= len(data) && data[i+6] == '\\' && data[i+7] == 'u' {
+				if lo := hex4(data[i+8 : i+12]); 0xDC00 <= lo && lo < 0xE000 {
+					n = 12 // a pair
+				}
+			}
+			if n == 6 && 0xD800 <= r && r < 0xE000 {
+				return i, fmt.Sprintf("a lone surrogate (%s)", data[i:i+6])
+			}
+			i += n
+		case inString && b == '\\':
+			i += 2 // an escape of one character, \" included
+		default:
+			i++
+		}
+	}
+	return -1, ""
+}
+
+// hex4 is the value of four hex digits.
+func hex4(h []byte) rune {
+	v, _ := strconv.ParseUint(string(h), 16, 16)
+	return rune(v)
 }
 
 // next returns the offset of the next token: the decoder's offset past any
@@ -268,6 +341,9 @@ func (p *parser) manifest(root *node) (*Manifest, error) {
 				return nil, p.want(v, "owner", "", "a string")
 			}
 			m.Owner, owned, m.at.owner = v.str, true, p.position(v.off)
+			if err := domain.CheckName("owner", m.Owner, false); err != nil {
+				return nil, errorAt(p.file, m.at.owner, "owner", err)
+			}
 		case "candidates":
 			if v.kind != kindArray {
 				return nil, p.want(v, "", "candidates", "an array of candidates")
@@ -279,6 +355,12 @@ func (p *parser) manifest(root *node) (*Manifest, error) {
 				}
 				m.Candidates = append(m.Candidates, c)
 				m.at.candidates = append(m.at.candidates, cp)
+				// What the registry would refuse, here rather than after
+				// the walk, so that the first problem in the file is the
+				// one reported.
+				if err := m.checkCandidate(i, c); err != nil {
+					return nil, err
+				}
 			}
 		case "selections":
 			sel, err := p.selections(m.at, v)
@@ -288,8 +370,13 @@ func (p *parser) manifest(root *node) (*Manifest, error) {
 			m.Selections = sel
 		}
 	}
-	if !owned && p.file != "" {
-		m.Owner = filepath.Base(p.file)
+	if !owned {
+		if p.file != "" {
+			m.Owner = filepath.Base(p.file)
+		}
+		if err := domain.CheckName("owner", m.Owner, false); err != nil {
+			return nil, errorAt(p.file, m.at.owner, "owner", err)
+		}
 	}
 	return m, nil
 }
@@ -469,6 +556,9 @@ func (p *parser) selections(at *positions, n *node) (map[string]map[string]strin
 			}
 			out[d.name][k.name] = k.val.str
 			at.selections[[2]string{d.name, k.name}] = p.position(k.val.off)
+			if err := checkSelection(d.name, k.name, k.val.str); err != nil {
+				return nil, errorAt(p.file, at.selections[[2]string{d.name, k.name}], entry, err)
+			}
 		}
 	}
 	if len(out) == 0 {

@@ -1,8 +1,10 @@
 package manifest_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -345,4 +347,106 @@ func FuzzParse(f *testing.F) {
 		require.Equal(t, m.Candidates, back.Candidates)
 		require.Equal(t, m.Selections, back.Selections)
 	})
+}
+
+// TestParseRefusesWhatJSONWouldReplace: bytes that are not UTF-8 and escapes
+// of half a UTF-16 pair alone are errors at their place. encoding/json makes
+// both U+FFFD, so the keys "ca\xffche" and "ca\xfeche" became one.
+func TestParseRefusesWhatJSONWouldReplace(t *testing.T) {
+	tests := []struct {
+		name, data string
+		col        int    // 0: parses
+		msg        string // the cause; when it parses, the owner
+	}{
+		{"a byte that is not UTF-8", "{\"candidates\": [{\"domain\": \"adapter\", \"key\": \"ca\xffche\"}]}", 49, "invalid UTF-8 (byte 0xff)"},
+		{"a truncated character", "{\"owner\": \"caf\xc3\"}", 15, "invalid UTF-8 (byte 0xc3)"},
+		{"a lone low surrogate", `{"owner": "p\udc00"}`, 13, `a lone surrogate (\udc00)`},
+		{"a lone high surrogate", `{"owner": "p\ud83dx"}`, 13, `a lone surrogate (\ud83d)`},
+		{"a high surrogate before another high", `{"owner": "p\ud83d\ud83d"}`, 13, `a lone surrogate (\ud83d)`},
+		{"in metadata too", `{"candidates": [{"domain": "d", "key": "k", "metadata": {"a": "\udfff"}}]}`, 64, `a lone surrogate (\udfff)`},
+		{"a pair", `{"owner": "p\ud83d\ude00"}`, 0, "p\U0001F600"},
+		{"a character outside the BMP", "{\"owner\": \"p\U0001F600\"}", 0, "p\U0001F600"},
+		{"U+FFFD written as is", "{\"owner\": \"p\uFFFD\"}", 0, "p\uFFFD"},
+		{"an escaped backslash before u", `{"owner": "p\\ud800"}`, 0, `p\ud800`},
+		{"an escaped quote", `{"owner": "p\"\ud800"}`, 15, `a lone surrogate (\ud800)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := manifest.Parse("x.json", []byte(tt.data))
+			if tt.col == 0 {
+				require.NoError(t, err)
+				assert.Equal(t, tt.msg, m.Owner)
+				return
+			}
+			require.ErrorIs(t, err, manifest.ErrMalformed)
+			var me *manifest.Error
+			require.ErrorAs(t, err, &me)
+			assert.Equal(t, [2]int{1, tt.col}, [2]int{me.Line, me.Column})
+			assert.Equal(t, tt.msg+"; a manifest is UTF-8 text, and encoding/json would silently make it U+FFFD", me.Err.Error())
+		})
+	}
+}
+
+// TestParseReportsTheFirstProblemOfTheFile: the format and what the registry
+// would refuse are checked together, entry by entry, so that the error points
+// at the first problem in the file, not at a later one of another kind.
+func TestParseReportsTheFirstProblemOfTheFile(t *testing.T) {
+	tests := []struct {
+		name, data string
+		line       int
+		entry      string
+	}{
+		{"an empty owner before a bad source", `{
+  "owner": "",
+  "candidates": [
+    {"domain": "adapter", "key": "cache", "source": "pypi"}]}`, 2, "owner"},
+		{"an empty key before a bad source", `{
+  "candidates": [
+    {"domain": "adapter", "key": ""},
+    {"domain": "adapter", "key": "cache", "source": "pypi"}]}`, 3, `candidates[0] (adapter/"")`},
+		{"an empty key before an unknown field", `{
+  "candidates": [
+    {"domain": "adapter", "key": ""},
+    {"domain": "adapter", "key": "cache", "prio": 1}]}`, 3, `candidates[0] (adapter/"")`},
+		{"an empty selection before a bad candidate", `{
+  "selections": {"adapter": {"cache": ""}},
+  "candidates": [
+    {"domain": "adapter", "key": ""}]}`, 2, "selections.adapter.cache"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := manifest.Parse("x.json", []byte(tt.data))
+			var me *manifest.Error
+			require.ErrorAs(t, err, &me)
+			assert.Equal(t, tt.line, me.Line, err.Error())
+			assert.Equal(t, tt.entry, me.Entry)
+		})
+	}
+}
+
+// BenchmarkParse parses manifests of 1,000 to 32,000 candidates: the time
+// per candidate stays flat, where counting each position from the start of
+// the file made it grow with the file.
+func BenchmarkParse(b *testing.B) {
+	for _, n := range []int{1000, 8000, 32000} {
+		var buf bytes.Buffer
+		buf.WriteString(`{"owner": "bench", "candidates": [`)
+		for i := range n {
+			if i > 0 {
+				buf.WriteString(",\n")
+			}
+			fmt.Fprintf(&buf, `{"domain": "adapter", "key": "k%d", "provider": "p", "priority": %d, "metadata": {"url": "redis://x"}}`, i, i%100)
+		}
+		buf.WriteString("]}")
+		b.Run(fmt.Sprintf("candidates=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(buf.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := manifest.Parse("bench.json", buf.Bytes()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/candidate")
+		})
+	}
 }
