@@ -223,7 +223,7 @@ func entryRow(e *registry.Entry, state, why string) []string {
 	if caps == "" {
 		caps = "-"
 	}
-	return []string{e.Key(), state, e.Provider(), strconv.Itoa(e.Priority()), strconv.Itoa(e.StackLevel()),
+	return []string{e.Key(), state, quoteProvider(e.Provider()), strconv.Itoa(e.Priority()), strconv.Itoa(e.StackLevel()),
 		strconv.FormatUint(e.Sequence(), 10), caps, e.Source().String(), why}
 }
 
@@ -233,7 +233,7 @@ func whyWins(x *explain.Explanation) string {
 		return "only candidate"
 	}
 	a, b := x.Ordered[0], x.Ordered[1]
-	other := b.Entry.Provider()
+	other := quoteProvider(b.Entry.Provider())
 	switch d := decisive(a.Score, b.Score); d {
 	case "override":
 		return "the key's selection names it"
@@ -263,7 +263,7 @@ func whyLoses(x *explain.Explanation, e *registry.Entry) string {
 	if mine == nil {
 		return "" // not in this explanation: cannot happen on one snapshot
 	}
-	w := win.Entry.Provider()
+	w := quoteProvider(win.Entry.Provider())
 	switch decisive(win.Score, mine.Score) {
 	case "override":
 		return fmt.Sprintf("the key's selection names %s", w)

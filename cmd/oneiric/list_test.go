@@ -78,6 +78,28 @@ func TestListText(t *testing.T) {
 	assert.Less(t, strings.Index(out, "cache  active"), strings.Index(out, "cache  shadowed"))
 }
 
+// TestListEmptyProvider: the empty provider, which the registry allows, is
+// shown as "" in the table and in the reasons, as explain and resolve show
+// it, not as a blank that shifts the columns.
+func TestListEmptyProvider(t *testing.T) {
+	path := writeManifest(t, "empty.json", `{"owner": "o", "candidates": [
+		{"domain": "d", "key": "k", "provider": "", "priority": 9},
+		{"domain": "d", "key": "k", "provider": "x"},
+		{"domain": "d", "key": "j", "provider": "y", "priority": 9},
+		{"domain": "d", "key": "j", "provider": ""}]}`)
+	code, out, errOut := cli(t, "list", path)
+	require.Equal(t, exitOK, code, "stderr:\n%s", errOut)
+	lines := squeezed(out)
+	for _, want := range []string{
+		`k active "" 9 0 1 - local_pkg o higher priority than x (9 > 0)`,
+		`k shadowed x 0 0 2 - local_pkg o "" has higher priority (9 > 0)`,
+		`j active y 9 0 3 - local_pkg o higher priority than "" (9 > 0)`,
+		`j shadowed "" 0 0 4 - local_pkg o y has higher priority (9 > 0)`,
+	} {
+		assert.Contains(t, lines, want, "output:\n%s", out)
+	}
+}
+
 func TestListSelectionWaiting(t *testing.T) {
 	f := writeManifest(t, "ops.json", `{"selections": {"adapter": {"cache": "dragonfly"}}}`)
 	code, out, errOut := cli(t, "list", appJSON, f)
