@@ -112,10 +112,10 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 // capabilities, factory and metadata. A nil o is never the same.
 //
 // Factories are compared with == when both values are comparable, and
-// deeply ([reflect.DeepEqual]) otherwise: a struct of configuration holding
-// a slice is the same as an equal one, while one holding a func in an
-// interface field is the same as no other value (and comparing it does not
-// panic). Two func factories are the same only when they are one func value:
+// deeply otherwise, as metadata is and within the same bound: a struct of
+// configuration holding a slice is the same as an equal one, while one
+// holding a func in an interface field is the same as no other value (and
+// comparing it does not panic). Two func factories are the same only when they are one func value:
 // the same top-level function or function literal that captures nothing, or
 // copies of one closure. Two closures made by the same literal are
 // different, since what they captured may differ, and so are two evaluations
@@ -151,11 +151,14 @@ func sameFactory(a, b any) bool {
 		return funcValue(a) == funcValue(b)
 	}
 	// A comparable type can still hold, in an interface field, a value that
-	// is not (a func, say), and == would panic on it: ask the values.
-	if reflect.ValueOf(a).Comparable() && reflect.ValueOf(b).Comparable() {
-		return a == b
-	}
-	return reflect.DeepEqual(a, b)
+	// is not (a func, say), and == would panic on it; and asking a value
+	// (reflect.Value.Comparable), as reflect.DeepEqual for an incomparable
+	// type, takes a step an element, so 2^62 of them in an array of no size
+	// never end, under the registry's locks in Apply. The comparer does what
+	// == does, pointers by identity, for a comparable type, and what
+	// DeepEqual does for another, within its bound.
+	c := comparer{budget: sameBudget, identity: ta.Comparable()}
+	return c.equal(reflect.ValueOf(a), reflect.ValueOf(b))
 }
 
 // funcValue returns the func value that f, an interface holding a func,

@@ -83,6 +83,31 @@ func TestSameAsFactories(t *testing.T) {
 	}
 }
 
+// hugeFactory is a factory configuration of no size but 2^62 elements,
+// with a slice that makes it incomparable.
+type hugeFactory struct {
+	Z [1 << 62]struct{}
+	S []int
+}
+
+// TestSameAsFactoryBounded: an incomparable factory is compared as metadata
+// is, within a bound. reflect.DeepEqual walked the 2^62 elements of
+// hugeFactory one by one, so a second Apply of it never ended and held the
+// registry's locks. A watchdog allows a minute.
+func TestSameAsFactoryBounded(t *testing.T) {
+	a := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Factory: hugeFactory{S: []int{1}}})
+	b := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Factory: hugeFactory{S: []int{1}}})
+	c := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Factory: hugeFactory{S: []int{2}}})
+	done := make(chan [2]bool, 1)
+	go func() { done <- [2]bool{a.SameAs(b), a.SameAs(c)} }()
+	select {
+	case got := <-done:
+		assert.Equal(t, [2]bool{true, false}, got)
+	case <-time.After(time.Minute):
+		t.Fatal("comparing two factories took over a minute")
+	}
+}
+
 // TestSameAsNil: no entry is the same as nil, and asking does not panic.
 func TestSameAsNil(t *testing.T) {
 	e := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis"})

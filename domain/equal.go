@@ -35,7 +35,10 @@ const sameBudget = 2 * MaxMetadataValues
 // at most maxSameDepth: a struct, kept as given, may hold a slice that holds
 // itself, and two such cycles of one shape would otherwise be followed
 // until the stack ran out.
-type comparer struct{ budget, depth int }
+type comparer struct {
+	budget, depth int
+	identity      bool // pointers by identity, as ==, not by what they point to
+}
 
 // maxSameDepth bounds the nesting a comparison follows; the copy accepts at
 // most MaxMetadataDepth levels of maps and slices, but a struct's fields are
@@ -117,7 +120,7 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		if a.UnsafePointer() == b.UnsafePointer() {
 			return true
 		}
-		if a.IsNil() || b.IsNil() {
+		if c.identity || a.IsNil() || b.IsNil() {
 			return false
 		}
 		return c.equal(a.Elem(), b.Elem())
