@@ -63,7 +63,11 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // operation that would exceed one returns an error matching
 // [ErrLimitExceeded], naming the limit in a *[LimitError], and changes
 // nothing. With a limit on each, a tenant confined to its domain by a
-// [Handle] cannot grow the registry without bound.
+// [Handle] cannot grow what the registry holds without bound; its watches
+// ([Handle.Watch]) are not counted, and the host bounds how many it starts.
+// MaxDomains counts domains that hold candidates: a [Registry.Select] or
+// [Registry.SetHealth] of a domain without any, which a Handle cannot make
+// outside its own domain, is bounded per domain by MaxMarksPerDomain only.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
 
 // WithDecisionHook sets a function called with every change of a key's

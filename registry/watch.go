@@ -38,10 +38,22 @@ type Change struct {
 //	}
 //
 // Changes of one key arrive in the order they were made. Delivery never
-// happens while a registry lock is held, and a slow watcher never blocks a
-// writer: changes wait in a bounded buffer, and a watcher that overflows it
-// is resynchronised (see [Change].Resync). Watch starts no goroutine; ending
-// ctx, or breaking out of the loop, releases everything.
+// happens while a registry lock is held, and a writer never waits for a
+// watcher to read: changes wait in a bounded buffer, and a watcher that
+// overflows it is resynchronised (see [Change].Resync). The resync reads a
+// snapshot of the watched domains, under their shards' locks as
+// [Registry.Snapshot] does, so the writers of those shards wait for that
+// snapshot once per overflow. A write looks only at the watchers of its own
+// domain and those of every domain. Ending ctx, or breaking out of the
+// loop, releases everything. Watch starts no goroutine for a ctx made by
+// package context; for a ctx of another type, [context.AfterFunc] starts one
+// that waits for it to end or for the watch to be released. A nil ctx is
+// [context.Background].
+//
+// [Limits] do not bound watchers: each holds up to [WithWatchBuffer]
+// changes (and the entries they name) while it falls behind. A host that
+// lets tenants watch through a [Handle] bounds how many watches it starts
+// for them.
 //
 // The watcher exists from the call on, so that no change made after Watch
 // returns is missed. A result that is never ranged over keeps its buffer
@@ -57,6 +69,9 @@ func (r *Registry) Watch(ctx context.Context, domains ...string) iter.Seq[Change
 }
 
 func (r *Registry) watch(ctx context.Context, domains []string) iter.Seq[Change] {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	w := r.hub.add(domains, ctx.Done())
 	stop := context.AfterFunc(ctx, func() {
 		r.hub.remove(w)
@@ -122,15 +137,23 @@ func (r *Registry) resync(w *watcher) []Change {
 
 // watchHub fans changes out to watchers. Lock order: shard locks (the
 // notify call runs under them), then hub.mu, then a watcher's mu.
+//
+// Watchers are indexed by domain, so that a write looks only at the watchers
+// of its own domain and at those of every domain: a tenant's watchers cost
+// the writes of other tenants nothing.
 type watchHub struct {
 	size     int
-	live     atomic.Int64          // len(watchers), read without the lock: writers skip the hub when 0
-	mu       sync.RWMutex          // guards watchers: notify reads, add and remove write
-	watchers map[*watcher]struct{} // the live watchers
+	live     atomic.Int64             // how many watchers, read without the lock: writers skip the hub when 0
+	mu       sync.RWMutex             // guards all and byDomain: notify reads, add and remove write
+	all      set[*watcher]            // the live watchers of every domain
+	byDomain map[string]set[*watcher] // the live watchers of some domains, by domain; no empty set
 }
 
+// set is a set of watchers.
+type set[T comparable] map[T]struct{}
+
 func newWatchHub(size int) *watchHub {
-	return &watchHub{size: size, watchers: map[*watcher]struct{}{}}
+	return &watchHub{size: size, all: set[*watcher]{}, byDomain: map[string]set[*watcher]{}}
 }
 
 type watcher struct {
@@ -141,6 +164,7 @@ type watcher struct {
 	buf      []Change        // at most hub.size changes
 	overflow bool            // changes were dropped since the last reset
 	size     int
+	removed  bool // guarded by the hub's mu: removed from the hub
 }
 
 func (h *watchHub) add(domains []string, done <-chan struct{}) *watcher {
@@ -152,17 +176,36 @@ func (h *watchHub) add(domains []string, done <-chan struct{}) *watcher {
 		}
 	}
 	h.mu.Lock()
-	h.watchers[w] = struct{}{}
-	h.live.Store(int64(len(h.watchers)))
+	if w.domains == nil {
+		h.all[w] = struct{}{}
+	}
+	for d := range w.domains {
+		if h.byDomain[d] == nil {
+			h.byDomain[d] = set[*watcher]{}
+		}
+		h.byDomain[d][w] = struct{}{}
+	}
+	h.live.Add(1)
 	h.mu.Unlock()
 	return w
 }
 
+// remove removes w; removing it again does nothing.
 func (h *watchHub) remove(w *watcher) {
 	h.mu.Lock()
-	delete(h.watchers, w)
-	h.live.Store(int64(len(h.watchers)))
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	if w.removed {
+		return
+	}
+	w.removed = true
+	delete(h.all, w)
+	for d := range w.domains {
+		delete(h.byDomain[d], w)
+		if len(h.byDomain[d]) == 0 {
+			delete(h.byDomain, d)
+		}
+	}
+	h.live.Add(-1)
 }
 
 // notify is the shard set's notify function: it runs under the locks of the
@@ -174,9 +217,11 @@ func (h *watchHub) notify(c shard.Change) {
 	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	for w := range h.watchers {
-		if (w.domains == nil || w.domains[c.Domain]) && !w.ended() {
-			w.push(Change{Decision: decision(c)})
+	for _, ws := range [2]set[*watcher]{h.all, h.byDomain[c.Domain]} {
+		for w := range ws {
+			if !w.ended() {
+				w.push(Change{Decision: decision(c)})
+			}
 		}
 	}
 }
