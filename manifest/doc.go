@@ -1,7 +1,8 @@
 // Package manifest reads the JSON manifest format of oneiric (candidates,
 // selections and their owner) with errors that name the file, the position
-// and the entry, and loads manifests into a [registry.Registry] all or
-// nothing.
+// and the entry, and loads manifests into a [registry.Registry]: nothing
+// when a manifest is invalid or an owner's set exceeds a limit of the
+// registry ([Load] says the one exception, a selection beyond a limit).
 //
 // A manifest is one JSON object:
 //

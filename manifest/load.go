@@ -21,6 +21,9 @@ import (
 // their entries and sequence numbers, those gone from the manifests are
 // removed. Manifests with the same owner are merged, in the order given.
 // Last, it sets the manifests' selections with [registry.Registry.Select].
+// It never clears a selection: one dropped from a manifest stays, since
+// selections have no owner in the registry, until Select(domain, key, "")
+// clears it.
 //
 // Loading the same manifests again changes nothing and consumes no sequence
 // number. Owners of r that none of ms names are left alone.

@@ -370,3 +370,17 @@ func TestLoadLimitErrorNamesTheOwnerOfCodeBuiltManifests(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), `owner "plugins": `), err.Error())
 	assert.Empty(t, r.Domains())
 }
+
+// TestLoadNeverClearsASelection: a selection dropped from a manifest stays
+// after a reload, as Load's doc says, until Select clears it.
+func TestLoadNeverClearsASelection(t *testing.T) {
+	r := registry.New()
+	const cands = `{"domain": "d", "key": "k", "provider": "a", "priority": 10},
+		{"domain": "d", "key": "k", "provider": "b", "priority": 1}`
+	require.NoError(t, manifest.Load(r, parse(t, "m.json", `{"candidates": [`+cands+`], "selections": {"d": {"k": "b"}}}`)))
+	assert.Equal(t, "b", winner(t, r, "d", "k"))
+	require.NoError(t, manifest.Load(r, parse(t, "m.json", `{"candidates": [`+cands+`]}`)))
+	assert.Equal(t, "b", winner(t, r, "d", "k"), "the selection stays")
+	require.NoError(t, r.Select("d", "k", ""))
+	assert.Equal(t, "a", winner(t, r, "d", "k"))
+}
