@@ -333,3 +333,40 @@ func TestSameAsMetadataTimesAndNumbers(t *testing.T) {
 	other["n"].([]int64)[1<<20] = 1
 	assert.False(t, prepared(t, nums()).SameAs(prepared(t, other)))
 }
+
+// TestDigestOfTheSame: entries that are the same (SameAs) have one digest,
+// through metadata in another order, 0 and -0, and equal nested values;
+// entries that differ in an address field, a priority or a top-level
+// metadata value have different ones.
+func TestDigestOfTheSame(t *testing.T) {
+	base := func() domain.Candidate {
+		return domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis", Priority: new(5),
+			Capabilities: []string{"ttl", "acl"}, Factory: hosts{[]string{"a"}},
+			Metadata: map[string]any{"id": "1", "zero": 0.0, "nested": map[string]any{"a": []any{1.0}}, "n": dsn("x")}}
+	}
+	a := entryOf(t, base())
+	same := base()
+	same.Capabilities = []string{"acl", " ttl", "ttl"}
+	same.Metadata["zero"] = math.Copysign(0, -1)
+	b := entryOf(t, same)
+	require.True(t, a.SameAs(b))
+	assert.Equal(t, a.Digest(), b.Digest(), "the same, so one digest")
+
+	for name, change := range map[string]func(c *domain.Candidate){
+		"provider":              func(c *domain.Candidate) { c.Provider = "valkey" },
+		"priority":              func(c *domain.Candidate) { c.Priority = new(6) },
+		"a capability":          func(c *domain.Candidate) { c.Capabilities = []string{"ttl"} },
+		"a metadata string":     func(c *domain.Candidate) { c.Metadata["id"] = "2" },
+		"a metadata key":        func(c *domain.Candidate) { c.Metadata["id2"] = c.Metadata["id"]; delete(c.Metadata, "id") },
+		"a metadata type":       func(c *domain.Candidate) { c.Metadata["n"] = "x" },
+		"the factory's type":    func(c *domain.Candidate) { c.Factory = "a" },
+		"a metadata number":     func(c *domain.Candidate) { c.Metadata["zero"] = 1.0 },
+		"a nested value's type": func(c *domain.Candidate) { c.Metadata["nested"] = []any{} },
+	} {
+		c := base()
+		change(&c)
+		o := entryOf(t, c)
+		require.False(t, a.SameAs(o), name)
+		assert.NotEqual(t, a.Digest(), o.Digest(), name)
+	}
+}

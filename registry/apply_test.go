@@ -1181,3 +1181,40 @@ func TestApplyFactoryHoldingAFunc(t *testing.T) {
 	}
 	assert.Len(t, r.ListActive("adapter"), 1)
 }
+
+// BenchmarkApplyGenerations applies, in turn, two sets of k candidates of
+// one key that differ only in one metadata field of each ("id"): a new
+// generation each time, where every draft matches none of the owned
+// entries. Matching by digest compares each draft with the entries of its
+// digest only, where it compared it with every owned entry (k², each a
+// comparison of 50 fields).
+func BenchmarkApplyGenerations(b *testing.B) {
+	for _, k := range []int{100, 400} {
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			gen := func(g int) []registry.Candidate {
+				cs := make([]registry.Candidate, k)
+				for i := range cs {
+					meta := map[string]any{"id": fmt.Sprintf("%d-%d", g, i)}
+					for f := range 49 {
+						meta[fmt.Sprintf("field%02d", f)] = "value"
+					}
+					cs[i] = registry.Candidate{Domain: "d", Key: "k", Provider: "p", Metadata: meta}
+				}
+				return cs
+			}
+			gens := [2][]registry.Candidate{gen(0), gen(1)}
+			r := registry.New()
+			if _, err := r.Apply("o", gens[0]); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := r.Apply("o", gens[i%2]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

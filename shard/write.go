@@ -149,6 +149,10 @@ type batchKey struct {
 	next    *KeyState
 	newKey  bool
 	emptied bool
+	// owned holds the owner's entries of old not yet matched to a draft, by
+	// digest (built on the first draft of the key), so that matching a set
+	// of k drafts costs O(k) comparisons, not O(k²).
+	owned map[uint64][]*domain.Entry
 }
 
 func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain.Draft, reason string) (BatchResult, error) {
@@ -194,7 +198,7 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	for i, d := range drafts {
 		w := byAddr[Addr{routes[i].Domain, d.Key()}]
 		if replace {
-			if e := findOwned(w.old, owner, d.Entry(), matched); e != nil {
+			if e := w.takeOwned(owner, d.Entry()); e != nil {
 				matched[e] = true
 				res.Kept = append(res.Kept, e)
 				continue
@@ -367,11 +371,23 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	return res, nil
 }
 
-// findOwned returns an entry of ks owned by owner, equal to want and not yet
-// matched, or nil.
-func findOwned(ks *KeyState, owner string, want *domain.Entry, matched map[*domain.Entry]bool) *domain.Entry {
-	for _, e := range ks.entries() {
-		if e.Owner() == owner && !matched[e] && e.SameAs(want) {
+// takeOwned returns an entry of w.old owned by owner, the same as want
+// (domain.Entry.SameAs) and not taken before, or nil. Of equal ones, it
+// takes the first in the key's order.
+func (w *batchKey) takeOwned(owner string, want *domain.Entry) *domain.Entry {
+	if w.owned == nil {
+		w.owned = map[uint64][]*domain.Entry{}
+		for _, e := range w.old.entries() {
+			if e.Owner() == owner {
+				d := e.Digest()
+				w.owned[d] = append(w.owned[d], e)
+			}
+		}
+	}
+	d := want.Digest()
+	for i, e := range w.owned[d] {
+		if e.SameAs(want) {
+			w.owned[d] = slices.Delete(w.owned[d], i, i+1)
 			return e
 		}
 	}
