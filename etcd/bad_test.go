@@ -63,6 +63,7 @@ var badValues = []struct{ key, value, says string }{
 	{"owners/o/extra", `1`, "want 1 parts"},
 	{"owners/o%01", `1`, "control character"},
 	{"selections/adapter/cache", "bad\x01provider", "selection"},
+	{"selections/%01/cache", "redis", "control character"},
 }
 
 // Values the mirror cannot use (not JSON, not one candidate, an unknown or
@@ -113,8 +114,8 @@ func TestMirrorSkipsBadValues(t *testing.T) {
 	if st.Skipped != uint64(len(badValues)) || st.Invalid != len(badValues) {
 		t.Fatalf("skipped %d, invalid %d; want %d and %d (%+v)", st.Skipped, st.Invalid, len(badValues), len(badValues), st)
 	}
-	if st.Candidates != 2 || !st.Healthy {
-		t.Fatalf("status %+v, want 2 usable candidates and healthy", st)
+	if st.Candidates != 2 || !st.Healthy || st.LastError != nil {
+		t.Fatalf("status %+v, want 2 usable candidates, healthy and no error: a skipped value is not a failure", st)
 	}
 	for _, b := range badValues {
 		if !logs.find("WARN", "skipping a value", prefix+"/"+b.key, b.says) {
@@ -143,6 +144,7 @@ func TestMirrorSkipsBadValues(t *testing.T) {
 		clientv3.OpDelete(prefix+"/candidates/o/adapter/cache/typo"),
 		clientv3.OpDelete(prefix+"/other/thing"),
 		clientv3.OpDelete(prefix+"/selections/adapter/cache"),
+		clientv3.OpDelete(prefix+"/selections/%01/cache"),
 	).Commit()
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,13 @@ func encodeCandidate(owner string, c registry.Candidate) ([]byte, error) {
 	if len(out.Candidates) != 1 {
 		return nil, fmt.Errorf("manifest of one candidate encoded %d", len(out.Candidates))
 	}
+	// What a mirror will make of it: JSON can judge what the Go value passed
+	// (a struct in metadata nested deeper than the limit; map keys that are
+	// not UTF-8, which all become "\ufffd" and so one repeated field). A
+	// value every mirror would skip is refused here, and nothing written.
+	if _, err := decodeCandidate("candidate", owner, out.Candidates[0]); err != nil {
+		return nil, fmt.Errorf("%w: its JSON would not load: %w", registry.ErrInvalidCandidate, err)
+	}
 	return out.Candidates[0], nil
 }
 

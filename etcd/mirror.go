@@ -591,6 +591,9 @@ func (m *Replica) applyOwner(owner string) {
 // applySelection sets the selection of the key that etcd key k names to its
 // provider, or clears it when k is gone or its value is not usable.
 func (m *Replica) applySelection(k string, a address) {
+	if domain.CheckAddress(a.domain, a.key, "") != nil {
+		return // a key whose names the registry refuses: parse skipped it, and no selection can be there
+	}
 	provider := ""
 	if it := m.kvs[k]; it != nil && it.err == nil {
 		provider = it.provider

@@ -37,8 +37,14 @@ import (
 // name (a string), which mirrors look up in their own table; the rest of the
 // candidate is validated as a manifest's would be ([manifest.Manifest.Validate]).
 // Any such error, a candidate that cannot be encoded as JSON (metadata
-// holding NaN, say) included, matches [registry.ErrInvalidCandidate] and
-// nothing is written. A nil client is an error.
+// holding NaN, say) or whose JSON a mirror would not load (a struct in the
+// metadata nested deeper than the limit, map keys that are not UTF-8, which
+// JSON makes one repeated field) included, matches
+// [registry.ErrInvalidCandidate] and nothing is written. A nil client is an
+// error. What a mirror registers is the candidate as JSON gives it back, as
+// from a manifest: metadata numbers are float64, a []byte is its base64
+// string, a struct is a map, and a string that is not UTF-8 has U+FFFD in
+// place of its bad bytes.
 //
 // Publish reads the owner's keys and its generation key ([GenerationKey])
 // at one revision, and its transaction also puts the generation key (or

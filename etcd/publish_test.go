@@ -127,13 +127,16 @@ func TestPublishRefuses(t *testing.T) {
 		{"NaN in the metadata", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"x": math.NaN()}}}, registry.ErrInvalidCandidate},
 		{"+Inf in the metadata", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"x": []any{math.Inf(1)}}}}, registry.ErrInvalidCandidate},
 		{"a chan in the metadata", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"x": make(chan int)}}}, registry.ErrInvalidCandidate},
+		// Values whose JSON a mirror would skip, though the Go value passed.
+		{"a struct nested deeper than the limit", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"x": deepStruct(40)}}}, registry.ErrInvalidCandidate},
+		{"map keys that are not UTF-8", "/p", "o", []registry.Candidate{{Domain: "a", Key: "k", Metadata: map[string]any{"\xff": 1, "\xfe": 2}}}, registry.ErrInvalidCandidate},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := oetcd.Publish(ctx, c, tc.prefix, tc.owner, tc.cs)
 			if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) {
 				t.Fatalf("err = %v, want one matching %v", err, tc.is)
 			}
-			if strings.Contains(tc.name, "metadata") && !strings.Contains(err.Error(), "json: unsupported") {
+			if strings.Contains(tc.name, "in the metadata") && !strings.Contains(err.Error(), "json: unsupported") {
 				t.Fatalf("err = %v, want json's reason in it", err)
 			}
 		})
@@ -141,6 +144,18 @@ func TestPublishRefuses(t *testing.T) {
 	if keys := keysUnder(t, c, ""); len(keys) != 0 {
 		t.Fatalf("refused publishes wrote %v", keys)
 	}
+}
+
+// nest is a struct a caller might put in metadata, kept as given.
+type nest struct{ A any }
+
+// deepStruct is n structs, each holding the next.
+func deepStruct(n int) any {
+	var v any = "x"
+	for range n {
+		v = nest{A: v}
+	}
+	return v
 }
 
 // A publish that writes more keys than etcd allows in one transaction
