@@ -199,6 +199,33 @@ func publish(ctx context.Context, client *clientv3.Client, prefix, owner string,
 	}
 }
 
+// sameCandidate reports whether the values old and new of key k decode to
+// candidates a registry cannot tell apart ([registry.Entry.SameAs]; their
+// priorities both unset or both the same, since a mirror's default may
+// differ): capabilities in another order, say. Such a value is not written
+// again, so that a mirror that loads the owner later orders it by the
+// revision that a mirror that followed the writes kept it at.
+func sameCandidate(k string, old, new []byte) bool {
+	// Both are of one owner, which SameAs compares: any valid name will do.
+	a, err := decodeCandidate(k, "o", old)
+	if err != nil {
+		return false
+	}
+	b, err := decodeCandidate(k, "o", new)
+	if err != nil || (a.Priority == nil) != (b.Priority == nil) {
+		return false
+	}
+	da, err := domain.Prepare(a, 0, "o")
+	if err != nil {
+		return false
+	}
+	db, err := domain.Prepare(b, 0, "o")
+	if err != nil {
+		return false
+	}
+	return da.Finish(0, time.Time{}).SameAs(db.Finish(0, time.Time{}))
+}
+
 // plan reads the owner's keys (under dir), its generation key gen and the
 // selections at one revision and returns it, with the writes that make them
 // equal to want and sels and the compares that must hold for those writes to
@@ -235,7 +262,7 @@ func plan(ctx context.Context, client *clientv3.Client, prefix, dir, gen string,
 		switch v, ok := want[k]; {
 		case !ok:
 			ops = append(ops, clientv3.OpDelete(k))
-		case !bytes.Equal(v, kv.Value) || genRev == 0:
+		case genRev == 0 || !bytes.Equal(v, kv.Value) && !sameCandidate(k, kv.Value, v):
 			// Without a generation key (an owner written by an older
 			// version, or by hand) nothing guards a kept key against a
 			// concurrent deletion, and a revision of 0 cannot tell "never

@@ -569,3 +569,53 @@ func TestPublishManifestLeavesKeptSelections(t *testing.T) {
 		t.Fatalf("%d transactions, want 1: nothing compares the kept selection", n)
 	}
 }
+
+// A value rewritten as a candidate the registry cannot tell from the one
+// stored (capabilities in another order, with spaces or repeated) is not
+// written again: a mirror that loads the owner afterwards then breaks a tie
+// as the mirror that followed the writes does, by the revision that wrote
+// the candidate first. Before, the first kept its entry and sequence number
+// while the second ordered the candidate by the rewrite, and they chose
+// different winners.
+func TestPublishKeepsAValueOfTheSameCandidate(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s)
+	ctx := ctxT(t)
+	set := func(caps ...string) []registry.Candidate {
+		return []registry.Candidate{
+			{Domain: "d", Key: "k", Provider: "a", Priority: new(5), Capabilities: caps},
+			{Domain: "d", Key: "k", Provider: "b", Priority: new(5)},
+		}
+	}
+	r1, m1, _ := mirror(t, newClient(t, s), "/p", nil)
+	<-m1.Ready()
+	rev1, err := oetcd.Publish(ctx, c, "/p", "o", set("x", "y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev2, err := oetcd.Publish(ctx, c, "/p", "o", set("y", " x", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev2 != rev1 {
+		t.Fatalf("the second publish wrote at %d (the first at %d): want nothing written", rev2, rev1)
+	}
+	waitRev(t, m1, rev2)
+	r2, m2, _ := mirror(t, newClient(t, s), "/p", nil)
+	waitRev(t, m2, rev2)
+	w1, _ := r1.Resolve("d", "k")
+	w2, _ := r2.Resolve("d", "k")
+	if w1 == nil || w2 == nil || w1.Provider() != w2.Provider() {
+		t.Fatalf("followed: winner %s; loaded: winner %s", entryLine(w1), entryLine(w2))
+	}
+
+	// A real change is written.
+	rev3, err := oetcd.Publish(ctx, c, "/p", "o", set("z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRev(t, m1, rev3)
+	if e, _ := r1.Resolve("d", "k", registry.Require("z")); e == nil || e.Provider() != "a" || rev3 == rev2 {
+		t.Fatalf("after a change of capabilities: %s at %d", entryLine(e), rev3)
+	}
+}
