@@ -83,10 +83,10 @@ func TestSameAsFactories(t *testing.T) {
 	}
 }
 
-// hugeFactory is a factory configuration of no size but 2^62 elements,
-// with a slice that makes it incomparable.
+// hugeFactory is a factory configuration of no size but 2^62 elements (2^30
+// on 32-bit), with a slice that makes it incomparable.
 type hugeFactory struct {
-	Z [1 << 62]struct{}
+	Z [math.MaxInt / 2]struct{}
 	S []int
 }
 

@@ -282,16 +282,36 @@ func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
 	}
 	// WithRequireLeader: a member cut off from its cluster ends the watch
 	// (ErrNoLeader) instead of keeping it silently stale.
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	var wg sync.WaitGroup
+	//
+	// The watch ends only after the progress requester has stopped: a
+	// RequestProgress that finds the watch's stream closed (its last watcher
+	// gone) opens a new stream, with no watcher, that lives until the client
+	// is closed. So the watch's ctx does not end with ctx; the requester's
+	// does, and the session cancels the watch once the requester returned.
+	// Both carry the same metadata, which is how clientv3 picks the stream.
+	wctx, cancelWatch := context.WithCancel(clientv3.WithRequireLeader(context.WithoutCancel(ctx)))
+	pctx, stopProgress := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	var progress, wg sync.WaitGroup
 	defer func() { // before the deferred record above: the watch's goroutines end first
-		cancel()
+		stopProgress()
+		progress.Wait()
+		cancelWatch()
 		wg.Wait()
 	}()
 	wch := m.client.Watch(wctx, m.root, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV())
-	wg.Go(func() { m.requestProgress(wctx) })
-	wg.Go(func() { m.watchdog(wctx) })
-	for resp := range wch {
+	progress.Go(func() { m.requestProgress(pctx) })
+	wg.Go(func() { m.watchdog(pctx) })
+	for {
+		var resp clientv3.WatchResponse
+		var open bool
+		select {
+		case <-ctx.Done():
+			return progressed, ctx.Err()
+		case resp, open = <-wch:
+		}
+		if !open {
+			break
+		}
 		if err := resp.Err(); err != nil {
 			if resp.CompactRevision != 0 {
 				return progressed, fmt.Errorf("watch from revision %d: compacted up to %d: %w", m.Revision()+1, resp.CompactRevision, err)
@@ -311,7 +331,7 @@ func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
 
 // requestProgress asks for a progress notification every interval, until
 // ctx (the watch's) ends. RequestProgress goes on the watch's own stream
-// (clientv3 picks the stream by ctx's metadata, which wctx shares), and
+// (clientv3 picks the stream by ctx's metadata, which the watch's ctx shares), and
 // blocks while the stream reconnects.
 func (m *Replica) requestProgress(ctx context.Context) {
 	t := time.NewTicker(m.opts.progressInterval)
