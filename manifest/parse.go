@@ -298,6 +298,9 @@ func (p *parser) fields(n *node, entry, what string, known []string) error {
 	seen := make(map[string]bool, len(n.members))
 	for _, f := range n.members {
 		if seen[f.name] {
+			if known == nil { // an object of the caller's: say which
+				return p.fail(f.off, entry, malformed("field %q appears twice in %s", f.name, what))
+			}
 			return p.fail(f.off, entry, malformed("field %q appears twice", f.name))
 		}
 		seen[f.name] = true
@@ -540,7 +543,7 @@ func (p *parser) selections(at *positions, n *node) (map[string]map[string]strin
 		if d.val.kind != kindObject {
 			return nil, p.want(d.val, "selections."+shown(d.name), "", "an object of keys and providers")
 		}
-		if err := p.fields(d.val, "selections."+shown(d.name), "selections", nil); err != nil {
+		if err := p.fields(d.val, "selections."+shown(d.name), "selections."+shown(d.name), nil); err != nil {
 			return nil, err
 		}
 		for _, k := range d.val.members {

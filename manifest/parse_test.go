@@ -104,7 +104,7 @@ func TestParseBad(t *testing.T) {
 		{"unknown-top.json", 1, 16, "", `unknown field "candiates" (did you mean "candidates"?); the fields of a manifest are owner, candidates, selections`, manifest.ErrMalformed},
 		{"unknown-field.json", 4, 68, "candidates[1] (adapter/cache)", `unknown field "prioirty" (did you mean "priority"?); the fields of a candidate are domain, key, provider, priority, stack_level, capabilities, metadata, source, factory`, manifest.ErrMalformed},
 		{"duplicate-field.json", 1, 76, "candidates[0] (adapter/cache)", `field "provider" appears twice`, manifest.ErrMalformed},
-		{"metadata-duplicate.json", 3, 76, "candidates[0] (adapter/cache)", `field "size" appears twice`, manifest.ErrMalformed},
+		{"metadata-duplicate.json", 3, 76, "candidates[0] (adapter/cache)", `field "size" appears twice in metadata.pool`, manifest.ErrMalformed},
 		{"empty-key.json", 6, 34, `candidates[3] (adapter/"")`, "invalid candidate: key is empty", registry.ErrInvalidCandidate},
 		{"missing-domain.json", 3, 5, `candidates[0] (""/cache)`, "invalid candidate: domain is empty", registry.ErrInvalidCandidate},
 		{"long-key.json", 1, 46, "candidates[0] (adapter/kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk…)", "invalid candidate: key is 257 bytes long, over the limit of 256", registry.ErrInvalidCandidate},

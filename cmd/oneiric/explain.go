@@ -62,6 +62,11 @@ func addQueryFlags(fs *flag.FlagSet) *query {
 	q := &query{}
 	fs.StringVar(&q.provider, "provider", "", "only candidates of this provider")
 	fs.Func("require", "only candidates with capability `CAP`; repeat it for more (all of them, or any with --any)", func(s string) error {
+		// Trimmed, as the registry trims capabilities; an empty one would
+		// be dropped there and still be shown in the query.
+		if s = strings.TrimSpace(s); s == "" {
+			return fmt.Errorf("an empty capability")
+		}
 		q.require = append(q.require, s)
 		return nil
 	})

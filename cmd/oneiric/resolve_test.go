@@ -44,6 +44,7 @@ func TestResolveQueries(t *testing.T) {
 			wantWhy: "why the best of those that qualify; the key's active candidate is redis"},
 		{name: "require all", args: []string{"--require", "ttl", "--require", "acl", "adapter", "cache"}, want: "adapter/cache, requiring ttl and acl: valkey"},
 		{name: "require any", args: []string{"--require", "acl", "--require", "nope", "--any", "adapter", "cache"}, want: "adapter/cache, requiring acl or nope: valkey"},
+		{name: "require, trimmed", args: []string{"--require", " acl ", "adapter", "cache"}, want: "adapter/cache, requiring acl: valkey"},
 		{name: "require and provider", args: []string{"-provider", "redis", "-require", "cluster", "adapter", "cache"}, want: `adapter/cache, provider "redis", requiring cluster: redis`},
 		{name: "nothing qualifies", args: []string{"--require", "persistence", "adapter", "cache"}, wantCode: exitFail,
 			wantErr: "oneiric resolve: no candidate of adapter/cache qualifies, requiring persistence; its candidates: redis (cluster, ttl); valkey (acl, cluster, ttl); memcached (ttl); in-memory (ttl)\n"},
@@ -144,5 +145,16 @@ func TestResolveUsage(t *testing.T) {
 		code, out, errOut := cli(t, args...)
 		assert.Equal(t, exitUsage, code, "%q: %s", args, errOut)
 		assert.Empty(t, out)
+	}
+}
+
+// TestResolveRefusesAnEmptyCapability: --require "" is bad usage, not a
+// requirement the registry would drop while the output still showed it.
+func TestResolveRefusesAnEmptyCapability(t *testing.T) {
+	for _, cmd := range []string{"resolve", "explain"} {
+		code, out, errOut := cli(t, cmd, "--require", " ", "adapter", "cache", appJSON)
+		assert.Equal(t, exitUsage, code, cmd)
+		assert.Empty(t, out)
+		assert.Contains(t, errOut, `invalid value " " for flag -require: an empty capability`, cmd)
 	}
 }
