@@ -7,7 +7,7 @@ import (
 	"github.com/oneiric-go/oneiric/shard"
 )
 
-// ApplyResult says what [Registry.Apply] did.
+// ApplyResult says what [Registry.Apply] did. Each list is nil when empty.
 type ApplyResult struct {
 	Added   []*Entry // registered, in the order given
 	Kept    []*Entry // unchanged: same entry, same sequence number

@@ -224,6 +224,11 @@ func TestApplyResult(t *testing.T) {
 			}
 
 			res := i5Apply(t, r, "loader", tt.next)
+			for name, l := range map[string][]*registry.Entry{"added": res.Added, "kept": res.Kept, "removed": res.Removed} {
+				if len(l) == 0 {
+					assert.Nil(t, l, "an empty list is nil: %s", name)
+				}
+			}
 			assert.Equal(t, tt.added, nilIfEmpty(i5Labels(res.Added)), "added")
 			assert.Equal(t, tt.kept, nilIfEmpty(i5Labels(res.Kept)), "kept, in the order given")
 			assert.ElementsMatch(t, tt.removed, i5Labels(res.Removed), "removed")

@@ -276,7 +276,9 @@ func (s *Set) batch(owner string, replace bool, routes []Route, drafts []*domain
 	}
 
 	// Stamp the added drafts, in the order given.
-	res.Added = make([]*domain.Entry, 0, len(drafts)-len(res.Kept))
+	if n := len(drafts) - len(res.Kept); n > 0 { // else nil, as Kept and Removed are when empty
+		res.Added = make([]*domain.Entry, 0, n)
+	}
 	var added []int
 	for _, w := range order {
 		added = append(added, w.adds...)
