@@ -55,7 +55,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // WithOwnerPrefix makes the mirror apply the set of etcd owner O as the
 // registry owner p+O ([registry.Registry.Apply]), so that owners mirrored
 // from etcd cannot collide with owners the host loads itself (say "etcd:").
-// The default is "": registry owners are etcd owners.
+// The default is "": registry owners are etcd owners. A name is at most 256
+// bytes, so with p the registry refuses the set of an etcd owner longer than
+// 256 bytes less p's length; the mirror counts it in [Status].Rejected and
+// reports it in LastError.
 func WithOwnerPrefix(p string) Option { return func(o *options) { o.ownerPrefix = p } }
 
 // WithPageSize sets how many keys each Get of a load reads (default 500).
