@@ -141,3 +141,30 @@ func TestMirrorReleasesItsWatchStream(t *testing.T) {
 		eventually(t, 5*time.Second, fmt.Sprintf("stop %d: a watch stream outlived the mirror", i), func() bool { return watchStreams() == 0 })
 	}
 }
+
+// A mirror stopped while its Watch call waits for an unreachable etcd stops
+// at once. The watch's ctx does not end with the mirror's (so that progress
+// requests end first, above); while Watch connects, the mirror's ctx ending
+// cancels it. Found in review: the stop waited for etcd to come back. The
+// wait for Done allows 10 s.
+func TestMirrorStopsWhileItsWatchOpens(t *testing.T) {
+	s := startServer(t)
+	p := startProxy(t, s.Client[len("http://"):])
+	c := newClient(t, s, p.URL())
+	hook := oetcd.WithBeforeWatch(func(ctx context.Context, rev int64) { p.Cut() })
+	ctx, cancel := context.WithCancel(context.Background())
+	m, err := oetcd.Mirror(ctx, c, "/p", registry.New(), nil, oetcd.WithLogger(quiet()), hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-m.Ready()
+	time.Sleep(200 * time.Millisecond) // likely in client.Watch by now; the test holds either way
+	cancel()
+	select {
+	case <-m.Done():
+	case <-time.After(10 * time.Second):
+		p.Restore()
+		<-m.Done()
+		t.Fatal("the mirror did not stop within 10 s of its ctx ending, with etcd unreachable")
+	}
+}

@@ -298,7 +298,14 @@ func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
 		cancelWatch()
 		wg.Wait()
 	}()
+	// Watch waits for the stream to connect: while it does, ctx ending must
+	// end it (wctx does not end with ctx), or a stop with etcd unreachable
+	// would wait for etcd. No progress request runs yet.
+	undo := context.AfterFunc(ctx, cancelWatch)
 	wch := m.client.Watch(wctx, m.root, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV())
+	if !undo() {
+		return false, ctx.Err() // ctx ended, and the watch with it
+	}
 	progress.Go(func() { m.requestProgress(pctx) })
 	wg.Go(func() { m.watchdog(pctx) })
 	for {

@@ -42,9 +42,12 @@ func ParseFile(path string) (*Manifest, error) {
 // Every error is an *[Error] naming the file, the line and column, and the
 // entry. Invalid JSON, a value of the wrong type and an unknown or repeated
 // field match [ErrMalformed]; a value the registry would refuse matches
-// [registry.ErrInvalidCandidate]. Parse reports the first problem in the
-// order of the file: of a candidate, the first of its format (a field's type,
-// an unknown field), then the first the registry would refuse. A file that is
+// [registry.ErrInvalidCandidate]. Parse reports one problem: an unknown or
+// repeated field of the manifest itself first, then the first problem of its
+// parts in the order of the file. Of one candidate, that is an unknown or
+// repeated field name, then the first field, in its order, whose type or
+// form is wrong, then what the registry would refuse of the candidate as a
+// whole (its names, its metadata). A file that is
 // not UTF-8, or whose strings escape half of a UTF-16 pair alone, is
 // malformed: encoding/json would make either U+FFFD, so that two names could
 // become one.

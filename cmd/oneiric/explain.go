@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/oneiric-go/oneiric/domain"
@@ -147,10 +148,13 @@ func (l *loaded) whyNone(d, k string, q *query) string {
 	return fmt.Sprintf("no candidate of %s/%s qualifies, %s; its candidates: %s", d, k, q, strings.Join(cands, "; "))
 }
 
-// quoteProvider shows the empty provider as "".
+// quoteProvider shows a provider as it is when that is unambiguous, and
+// quoted (strconv.Quote) when it is empty or holds a space or a quote, so
+// that the empty provider reads "" and a provider named `""` reads "\"\"",
+// and a name with a space stays one column of a table.
 func quoteProvider(p string) string {
-	if p == "" {
-		return `""`
+	if p == "" || strings.ContainsAny(p, " \"") {
+		return strconv.Quote(p)
 	}
 	return p
 }

@@ -80,13 +80,16 @@ func TestListText(t *testing.T) {
 
 // TestListEmptyProvider: the empty provider, which the registry allows, is
 // shown as "" in the table and in the reasons, as explain and resolve show
-// it, not as a blank that shifts the columns.
+// it, not as a blank that shifts the columns; a provider that holds a quote
+// or a space is quoted, so that neither reads as another.
 func TestListEmptyProvider(t *testing.T) {
 	path := writeManifest(t, "empty.json", `{"owner": "o", "candidates": [
 		{"domain": "d", "key": "k", "provider": "", "priority": 9},
 		{"domain": "d", "key": "k", "provider": "x"},
 		{"domain": "d", "key": "j", "provider": "y", "priority": 9},
-		{"domain": "d", "key": "j", "provider": ""}]}`)
+		{"domain": "d", "key": "j", "provider": ""},
+		{"domain": "d", "key": "q", "provider": "\"\"", "priority": 9},
+		{"domain": "d", "key": "q", "provider": "fast cache"}]}`)
 	code, out, errOut := cli(t, "list", path)
 	require.Equal(t, exitOK, code, "stderr:\n%s", errOut)
 	lines := squeezed(out)
@@ -95,6 +98,8 @@ func TestListEmptyProvider(t *testing.T) {
 		`k shadowed x 0 0 2 - local_pkg o "" has higher priority (9 > 0)`,
 		`j active y 9 0 3 - local_pkg o higher priority than "" (9 > 0)`,
 		`j shadowed "" 0 0 4 - local_pkg o y has higher priority (9 > 0)`,
+		`q active "\"\"" 9 0 5 - local_pkg o higher priority than "fast cache" (9 > 0)`,
+		`q shadowed "fast cache" 0 0 6 - local_pkg o "\"\"" has higher priority (9 > 0)`,
 	} {
 		assert.Contains(t, lines, want, "output:\n%s", out)
 	}
