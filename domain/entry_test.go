@@ -72,6 +72,11 @@ func TestSameAsFactories(t *testing.T) {
 		{"a comparable type holding a func", plugin{"cache", newConn}, plugin{"cache", newConn}, false},
 		{"a comparable type holding a func and one holding a value", plugin{"cache", newConn}, plugin{"cache", "conn"}, false},
 		{"a comparable type holding equal values", plugin{"cache", "conn"}, plugin{"cache", "conn"}, true},
+		// == would panic on a slice in the field: it is compared deeply, as
+		// reflect.DeepEqual did, pointers by what they point to.
+		{"a comparable type holding equal slices of pointers", plugin{"cache", []*dialer{{"redis://x"}}}, plugin{"cache", []*dialer{{"redis://x"}}}, true},
+		{"a comparable type holding different slices of pointers", plugin{"cache", []*dialer{{"redis://x"}}}, plugin{"cache", []*dialer{{"redis://y"}}}, false},
+		{"a comparable type holding two pointers to equal values", plugin{"cache", d}, plugin{"cache", &dialer{"redis://x"}}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -71,6 +71,12 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		if a.IsNil() || b.IsNil() {
 			return a.IsNil() && b.IsNil()
 		}
+		if c.identity && !a.Elem().Type().Comparable() {
+			// == would panic on what it holds, so compare that deeply, as
+			// reflect.DeepEqual did, pointers by what they point to.
+			c.identity = false
+			defer func() { c.identity = true }()
+		}
 		return c.equal(a.Elem(), b.Elem())
 	case reflect.Map:
 		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {

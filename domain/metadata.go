@@ -3,6 +3,7 @@ package domain
 import (
 	"math"
 	"reflect"
+	"sync"
 )
 
 // copyMetadata returns a deep copy of m, or an error matching
@@ -315,6 +316,21 @@ func lines(n int, elem reflect.Type) int {
 // level and in every field of a struct, saturating just above what lines
 // can accept.
 func nested(t reflect.Type) int {
+	if n, ok := nestedOf.Load(t); ok {
+		return n.(int)
+	}
+	n := nestedWalk(t)
+	nestedOf.Store(t, n)
+	return n
+}
+
+// nestedOf caches nested by type. A struct type whose fields are two of the
+// type below, repeated k times (reflect.StructOf makes one in k calls), has
+// 2^k paths to walk but only k types: the cache makes it k steps.
+var nestedOf sync.Map // reflect.Type → int
+
+// nestedWalk is nested without the cache for t itself.
+func nestedWalk(t reflect.Type) int {
 	const most = 64*MaxMetadataValues + 1
 	switch t.Kind() {
 	case reflect.Array:
