@@ -1188,18 +1188,30 @@ func TestApplyFactoryHoldingAFunc(t *testing.T) {
 }
 
 // BenchmarkApplyGenerations applies, in turn, two sets of k candidates of
-// one key that differ only in one metadata field of each ("id"): a new
+// one key that differ only in one metadata field of each ("id", at the top
+// or two maps down): a new
 // generation each time, where every draft matches none of the owned
 // entries. Matching by digest compares each draft with the entries of its
 // digest only, where it compared it with every owned entry (k², each a
 // comparison of 50 fields).
 func BenchmarkApplyGenerations(b *testing.B) {
-	for _, k := range []int{100, 400} {
-		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+	for _, bc := range []struct {
+		k      int
+		nested bool // the id two maps down, not at the top
+	}{{100, false}, {400, false}, {400, true}} {
+		name := fmt.Sprintf("k=%d", bc.k)
+		if bc.nested {
+			name += "/id=nested"
+		}
+		k := bc.k
+		b.Run(name, func(b *testing.B) {
 			gen := func(g int) []registry.Candidate {
 				cs := make([]registry.Candidate, k)
 				for i := range cs {
 					meta := map[string]any{"id": fmt.Sprintf("%d-%d", g, i)}
+					if bc.nested {
+						meta = map[string]any{"conn": map[string]any{"pool": map[string]any{"id": meta["id"]}}}
+					}
 					for f := range 49 {
 						meta[fmt.Sprintf("field%02d", f)] = "value"
 					}
