@@ -16,10 +16,11 @@ var digestSeed = maphash.MakeSeed()
 // e.SameAs(o) implies e.Digest() == o.Digest(): entries with different
 // digests are never the same, so a caller matching many entries (as
 // [Registry.Apply] matches an owner's set) compares only those of one
-// digest. Of the metadata and the factory it hashes the values it meets
-// within 3 levels of containers of at most 16 elements each, and of a longer
-// container, a pointer, a func or a channel, the type (and length) alone.
-// Digests are of one process: its seed is random.
+// digest. Its work is bounded: of the metadata it reads at most about 4,096
+// values, shared among the keys and down the containers, and of a string or
+// a slice of numbers the first 64 bytes and the length; of a pointer, a
+// func or a channel, the type alone. Digests are of one process: its seed is
+// random.
 //
 // [Registry.Apply]: https://pkg.go.dev/github.com/oneiric-go/oneiric/registry#Registry.Apply
 func (e *Entry) Digest() uint64 {
@@ -33,33 +34,36 @@ func (e *Entry) Digest() uint64 {
 	binary.LittleEndian.PutUint64(b[0:], uint64(e.priority))
 	binary.LittleEndian.PutUint64(b[8:], uint64(e.stackLevel))
 	binary.LittleEndian.PutUint64(b[16:], uint64(e.source))
-	binary.LittleEndian.PutUint64(b[24:], digestOf(reflect.ValueOf(e.factory), 0))
+	binary.LittleEndian.PutUint64(b[24:], digestOf(reflect.ValueOf(e.factory), factoryBudget))
 	h.Write(b[:])
 	for _, c := range e.caps {
 		h.WriteString(c)
 		h.WriteByte(0)
 	}
-	// The metadata's entries in any order: the sum of a hash of each.
+	// The metadata's entries in any order: the sum of a hash of each, each
+	// with an equal share of the budget (len(e.meta) is the same for equal
+	// metadata).
 	var meta uint64
+	share := metaBudget / max(len(e.meta), 1)
 	for k, v := range e.meta {
-		meta += mix(maphash.String(digestSeed, k), digestOf(reflect.ValueOf(v), 0))
+		meta += mix(prefixHash(k), digestOf(reflect.ValueOf(v), share))
 	}
 	binary.LittleEndian.PutUint64(b[0:], meta)
 	h.Write(b[:8])
 	return h.Sum64()
 }
 
-// digestDepth and digestWidth bound what Digest reads: containers (maps,
-// slices, arrays, structs) down to digestDepth levels, of at most
-// digestWidth elements or fields; digestBytes bounds a string or a slice of
-// numbers read whole. Beyond them a value counts by its type and length,
-// which values the comparison finds equal share. The bounds depend on the
-// values' shape alone, which two equal values share, never on an order of
-// iteration.
+// The bounds of Digest's work. A value gets a budget of values to read; a
+// container reads itself and shares what is left equally among its elements
+// (fields), or reads its type and length alone when that leaves less than
+// one each. The shares depend only on the values' shape, which two equal
+// values share, never on an order of iteration or on what sharing the
+// values do; a string or slice of numbers counts one value, of which its
+// first digestPrefix bytes are read.
 const (
-	digestDepth = 3
-	digestWidth = 16
-	digestBytes = 4096
+	metaBudget    = 4096
+	factoryBudget = 256
+	digestPrefix  = 64
 )
 
 // mix combines two hashes, in order.
@@ -67,13 +71,21 @@ func mix(a, b uint64) uint64 {
 	return (a^b)*0x9e3779b97f4a7c15 + b>>29
 }
 
-// digestOf hashes v as the metadata comparison (comparer) compares it at
-// depth: equal values, by its rules, hash alike. Numbers by value, 0 and -0
-// alike (== finds them equal); a slice of numbers and the like by its
-// memory, as the comparison compares it; a map's entries in any order;
-// pointers, funcs and channels by type alone, as the comparison follows or
-// compares them in ways a hash of the value cannot match.
-func digestOf(v reflect.Value, depth int) uint64 {
+// prefixHash hashes the length of s and its first digestPrefix bytes: equal
+// strings hash alike.
+func prefixHash(s string) uint64 {
+	return mix(uint64(len(s)), maphash.String(digestSeed, s[:min(len(s), digestPrefix)]))
+}
+
+// digestOf hashes v as the metadata comparison (comparer) compares it,
+// reading at most budget values: equal values, by its rules, hash alike.
+// Numbers by value, 0 and -0 alike (== finds them equal); a slice of numbers
+// and the like by its memory, as the comparison compares it; a map's
+// entries in any order; a struct's fields but its blank ones, which == and
+// map keys ignore; pointers, funcs and channels by type alone, as the
+// comparison follows or compares them in ways a hash of the value cannot
+// match.
+func digestOf(v reflect.Value, budget int) uint64 {
 	if !v.IsValid() {
 		return 0
 	}
@@ -95,62 +107,75 @@ func digestOf(v reflect.Value, depth int) uint64 {
 		c := v.Complex()
 		return mix(mix(h, floatBits(real(c))), floatBits(imag(c)))
 	case reflect.String:
-		if v.Len() > digestBytes {
-			return mix(h, uint64(v.Len()))
-		}
-		return mix(h, maphash.String(digestSeed, v.String()))
+		return mix(h, prefixHash(v.String()))
 	case reflect.Interface:
 		if v.IsNil() {
 			return h
 		}
-		return mix(h, digestOf(v.Elem(), depth))
+		return mix(h, digestOf(v.Elem(), budget))
 	case reflect.Map:
-		h = mix(h, uint64(v.Len()))
-		if depth >= digestDepth || v.Len() > digestWidth {
+		n := v.Len()
+		h = mix(h, uint64(n))
+		share := shareOf(budget, n)
+		if share == 0 {
 			return h
 		}
 		var sum uint64
 		for it := v.MapRange(); it.Next(); {
-			sum += mix(digestOf(it.Key(), depth+1), digestOf(it.Value(), depth+1))
+			sum += mix(digestOf(it.Key(), share), digestOf(it.Value(), share))
 		}
 		return mix(h, sum)
 	case reflect.Slice:
 		n := v.Len()
 		h = mix(h, uint64(n))
 		if elem := t.Elem(); memOnly(elem) {
-			// Compared by its memory: hash its memory.
-			size := uintptr(n) * elem.Size()
-			if n == 0 || size > digestBytes {
+			// Compared by its memory: hash the first bytes of it.
+			size := min(uintptr(n)*elem.Size(), digestPrefix)
+			if size == 0 {
 				return h
 			}
-			return mix(h, maphash.Bytes(digestSeed, unsafeBytes(v, size)))
+			return mix(h, maphash.Bytes(digestSeed, unsafe.Slice((*byte)(v.UnsafePointer()), size)))
 		}
-		if depth >= digestDepth || n > digestWidth {
+		share := shareOf(budget, n)
+		if share == 0 {
 			return h
 		}
 		for i := range n {
-			h = mix(h, digestOf(v.Index(i), depth+1))
+			h = mix(h, digestOf(v.Index(i), share))
 		}
 		return h
 	case reflect.Array:
 		// Compared by == or element by element: alike for each element.
-		if depth >= digestDepth || v.Len() > digestWidth {
+		share := shareOf(budget, v.Len())
+		if share == 0 {
 			return h
 		}
 		for i := range v.Len() {
-			h = mix(h, digestOf(v.Index(i), depth+1))
+			h = mix(h, digestOf(v.Index(i), share))
 		}
 		return h
 	case reflect.Struct:
-		if depth >= digestDepth || v.NumField() > digestWidth {
+		share := shareOf(budget, v.NumField())
+		if share == 0 {
 			return h
 		}
 		for i := range v.NumField() {
-			h = mix(h, digestOf(v.Field(i), depth+1))
+			if t.Field(i).Name != "_" {
+				h = mix(h, digestOf(v.Field(i), share))
+			}
 		}
 		return h
 	}
 	return h // pointers, funcs, channels, unsafe pointers
+}
+
+// shareOf is what each of n elements gets of a container's budget once the
+// container has read itself; 0 when that is less than one each.
+func shareOf(budget, n int) int {
+	if n == 0 || budget <= 1 {
+		return 0
+	}
+	return (budget - 1) / n
 }
 
 // floatBits is f's bits, with -0 as 0 (== finds them equal; a NaN equals
@@ -160,9 +185,4 @@ func floatBits(f float64) uint64 {
 		return 0
 	}
 	return math.Float64bits(f)
-}
-
-// unsafeBytes is the memory of the first n bytes of slice v's elements.
-func unsafeBytes(v reflect.Value, n uintptr) []byte {
-	return unsafe.Slice((*byte)(v.UnsafePointer()), n)
 }

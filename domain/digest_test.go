@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -135,4 +136,32 @@ func TestDigestAgreesWithSameAs(t *testing.T) {
 		distinct[nested(string(rune('A'+i))).Digest()] = true
 	}
 	assert.Len(t, distinct, 100, "ids two levels down give 100 digests")
+}
+
+// padded has a blank field, which == and map keys ignore.
+type padded struct {
+	A int64
+	_ int64
+}
+
+// TestDigestIgnoresBlankFields: two values that differ only in a blank
+// field (set through unsafe, as cgo or syscall structs may hold) are ==, so
+// SameAs, and have one digest, in metadata, as a map key and as a factory.
+func TestDigestIgnoresBlankFields(t *testing.T) {
+	x := padded{A: 1}
+	y := x
+	(*[2]int64)(unsafe.Pointer(&y))[1] = 7
+	require.True(t, x == y, "== ignores the blank field")
+	for name, pair := range map[string][2]domain.Candidate{
+		"metadata": {{Metadata: map[string]any{"p": x}}, {Metadata: map[string]any{"p": y}}},
+		"map key":  {{Metadata: map[string]any{"p": map[padded]int{x: 1}}}, {Metadata: map[string]any{"p": map[padded]int{y: 1}}}},
+		"factory":  {{Factory: x}, {Factory: y}},
+	} {
+		for i := range pair {
+			pair[i].Domain, pair[i].Key, pair[i].Provider = "d", "k", "p"
+		}
+		a, b := entryOf(t, pair[0]), entryOf(t, pair[1])
+		require.True(t, a.SameAs(b), name)
+		assert.Equal(t, a.Digest(), b.Digest(), name)
+	}
 }

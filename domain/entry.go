@@ -150,15 +150,18 @@ func sameFactory(a, b any) bool {
 	if ta.Kind() == reflect.Func {
 		return funcValue(a) == funcValue(b)
 	}
-	// A comparable type can still hold, in an interface field, a value that
-	// is not (a func, say), and == would panic on it; and asking a value
-	// (reflect.Value.Comparable), as reflect.DeepEqual for an incomparable
-	// type, takes a step an element, so 2^62 of them in an array of no size
-	// never end, under the registry's locks in Apply. The comparer does what
-	// == does, pointers by identity, for a comparable type, and what
-	// DeepEqual does for another, within its bound.
-	c := comparer{budget: sameBudget, identity: ta.Comparable()}
-	return c.equal(reflect.ValueOf(a), reflect.ValueOf(b))
+	// Comparable values are compared as == compares them, pointers by
+	// identity; others deeply, as reflect.DeepEqual did. A comparable type
+	// can still hold, in an interface field, a value that is not (a slice,
+	// a func), on which == would panic: that makes the value incomparable.
+	// reflect.Value.Comparable and reflect.DeepEqual take a step for every
+	// element of an array, so 2^62 of them in an array of no size never end,
+	// under the registry's locks in Apply: the comparer asks and compares
+	// within its bound.
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	c := comparer{budget: sameBudget}
+	c.identity = c.comparableValue(va) && c.comparableValue(vb)
+	return c.equal(va, vb)
 }
 
 // funcValue returns the func value that f, an interface holding a func,

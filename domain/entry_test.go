@@ -36,6 +36,13 @@ type plugin struct {
 
 func (d *dialer) Dial() any { return d.dsn }
 
+// dialPlugin is comparable by type; its value is not when Opts holds a
+// slice.
+type dialPlugin struct {
+	Dial *dialer
+	Opts any
+}
+
 // TestSameAsFactories covers how SameAs compares factories: comparable values
 // with ==, funcs by func value, so that a closure that captured something
 // else is a different factory, while one top-level function is the same
@@ -77,6 +84,12 @@ func TestSameAsFactories(t *testing.T) {
 		{"a comparable type holding equal slices of pointers", plugin{"cache", []*dialer{{"redis://x"}}}, plugin{"cache", []*dialer{{"redis://x"}}}, true},
 		{"a comparable type holding different slices of pointers", plugin{"cache", []*dialer{{"redis://x"}}}, plugin{"cache", []*dialer{{"redis://y"}}}, false},
 		{"a comparable type holding two pointers to equal values", plugin{"cache", d}, plugin{"cache", &dialer{"redis://x"}}, false},
+		// Whether == applies depends on the whole value, as with
+		// reflect.Value.Comparable: a slice anywhere in an interface makes
+		// the value incomparable, and pointers beside it are followed too.
+		{"a pointer beside a slice in an interface", dialPlugin{&dialer{"redis://x"}, []string{"a"}}, dialPlugin{&dialer{"redis://x"}, []string{"a"}}, true},
+		{"a pointer beside a comparable value in an interface", dialPlugin{&dialer{"redis://x"}, "a"}, dialPlugin{&dialer{"redis://x"}, "a"}, false},
+		{"a comparable type holding a slice in a nested interface", plugin{"cache", dialPlugin{&dialer{"redis://x"}, []string{"a"}}}, plugin{"cache", dialPlugin{&dialer{"redis://x"}, []string{"a"}}}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"reflect"
+	"sync"
 	"unsafe"
 )
 
@@ -70,12 +71,6 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 	case reflect.Interface:
 		if a.IsNil() || b.IsNil() {
 			return a.IsNil() && b.IsNil()
-		}
-		if c.identity && !a.Elem().Type().Comparable() {
-			// == would panic on what it holds, so compare that deeply, as
-			// reflect.DeepEqual did, pointers by what they point to.
-			c.identity = false
-			defer func() { c.identity = true }()
 		}
 		return c.equal(a.Elem(), b.Elem())
 	case reflect.Map:
@@ -191,3 +186,63 @@ func (c *comparer) elements(a, b reflect.Value) bool {
 	}
 	return true
 }
+
+// comparableValue reports whether == can compare v without a panic, as
+// reflect.Value.Comparable does, but within c's budget: it walks only where
+// an interface may hold a value of an incomparable type, and answers false
+// once the budget is spent. Value.Comparable takes a step for every element
+// of an array, even of one with no interface in it.
+func (c *comparer) comparableValue(v reflect.Value) bool {
+	t := v.Type()
+	if !t.Comparable() || !c.spend(1) {
+		return false
+	}
+	if !holdsInterface(t) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return v.IsNil() || c.comparableValue(v.Elem())
+	case reflect.Array:
+		for i := range v.Len() {
+			if !c.comparableValue(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !c.comparableValue(v.Field(i)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// holdsInterface reports whether a value of type t may hold an interface:
+// t is one, or an array or struct with one inside. Cached per type, as
+// nested is.
+func holdsInterface(t reflect.Type) bool {
+	if h, ok := interfaceIn.Load(t); ok {
+		return h.(bool)
+	}
+	h := false
+	switch t.Kind() {
+	case reflect.Interface:
+		h = true
+	case reflect.Array:
+		h = holdsInterface(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if holdsInterface(t.Field(i).Type) {
+				h = true
+				break
+			}
+		}
+	}
+	interfaceIn.Store(t, h)
+	return h
+}
+
+// interfaceIn caches holdsInterface.
+var interfaceIn sync.Map // reflect.Type → bool
