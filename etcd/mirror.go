@@ -180,7 +180,11 @@ func Mirror(ctx context.Context, client *clientv3.Client, prefix string, r *regi
 }
 
 // Done returns a channel closed when the mirror has stopped (its context
-// ended) and released its watch.
+// ended) and released its watch. One case is clientv3's to finish: a mirror
+// stopped while its watch was still connecting to an unreachable etcd leaves
+// the client's stream for that watch, which connects once etcd is back and
+// stays, with no watcher, until the client is closed or its next watch of
+// the prefix reuses it.
 func (m *Replica) Done() <-chan struct{} { return m.done }
 
 // Ready returns a channel closed once the first load is applied.
