@@ -16,10 +16,10 @@ var digestSeed = maphash.MakeSeed()
 // e.SameAs(o) implies e.Digest() == o.Digest(): entries with different
 // digests are never the same, so a caller matching many entries (as
 // [Registry.Apply] matches an owner's set) compares only those of one
-// digest. Its work is bounded: of the metadata it reads at most about 4,096
-// values, shared among the keys and down the containers, and of a string or
-// a slice of numbers the first 64 bytes and the length; of a pointer, a
-// func or a channel, the type alone. Digests are of one process: its seed is
+// digest. Its work is bounded: of the metadata it reads the top-level keys
+// and at most about 4,096 values below them, shared among the keys and down
+// the containers, and of a string or a slice of numbers the first 64 bytes
+// and the length; of a pointer, a func or a channel, the type alone. Digests are of one process: its seed is
 // random.
 //
 // [Registry.Apply]: https://pkg.go.dev/github.com/oneiric-go/oneiric/registry#Registry.Apply
@@ -116,7 +116,7 @@ func digestOf(v reflect.Value, budget int) uint64 {
 	case reflect.Map:
 		n := v.Len()
 		h = mix(h, uint64(n))
-		share := shareOf(budget, n)
+		share := shareOf(budget, 2*n) // a key and a value each
 		if share == 0 {
 			return h
 		}

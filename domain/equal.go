@@ -188,18 +188,20 @@ func (c *comparer) elements(a, b reflect.Value) bool {
 }
 
 // comparableValue reports whether == can compare v without a panic, as
-// reflect.Value.Comparable does, but within c's budget: it walks only where
-// an interface may hold a value of an incomparable type, and answers false
-// once the budget is spent. Value.Comparable takes a step for every element
+// reflect.Value.Comparable does, but within c's budget and depth: it walks
+// only where an interface may hold a value of an incomparable type, and
+// answers false once either is spent. Value.Comparable takes a step for every element
 // of an array, even of one with no interface in it.
 func (c *comparer) comparableValue(v reflect.Value) bool {
 	t := v.Type()
-	if !t.Comparable() || !c.spend(1) {
+	if !t.Comparable() || !c.spend(1) || c.depth >= maxSameDepth {
 		return false
 	}
 	if !holdsInterface(t) {
 		return true
 	}
+	c.depth++
+	defer func() { c.depth-- }()
 	switch t.Kind() {
 	case reflect.Interface:
 		return v.IsNil() || c.comparableValue(v.Elem())
