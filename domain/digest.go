@@ -34,7 +34,8 @@ func (e *Entry) Digest() uint64 {
 	binary.LittleEndian.PutUint64(b[0:], uint64(e.priority))
 	binary.LittleEndian.PutUint64(b[8:], uint64(e.stackLevel))
 	binary.LittleEndian.PutUint64(b[16:], uint64(e.source))
-	binary.LittleEndian.PutUint64(b[24:], digestOf(reflect.ValueOf(e.factory), factoryBudget))
+	var d digester
+	binary.LittleEndian.PutUint64(b[24:], d.of(reflect.ValueOf(e.factory), factoryBudget))
 	h.Write(b[:])
 	for _, c := range e.caps {
 		h.WriteString(c)
@@ -46,7 +47,7 @@ func (e *Entry) Digest() uint64 {
 	var meta uint64
 	share := metaBudget / max(len(e.meta), 1)
 	for k, v := range e.meta {
-		meta += mix(prefixHash(k), digestOf(reflect.ValueOf(v), share))
+		meta += mix(prefixHash(k), d.of(reflect.ValueOf(v), share))
 	}
 	binary.LittleEndian.PutUint64(b[0:], meta)
 	h.Write(b[:8])
@@ -77,7 +78,21 @@ func prefixHash(s string) uint64 {
 	return mix(uint64(len(s)), maphash.String(digestSeed, s[:min(len(s), digestPrefix)]))
 }
 
-// digestOf hashes v as the metadata comparison (comparer) compares it,
+// digester computes one Digest. It remembers the maps it has hashed: a map
+// costs its capacity to range over, not its length, and one map may be met
+// from many places. A map and a share give one hash, so this changes no
+// digest.
+type digester struct {
+	maps map[mapShare]uint64
+}
+
+// mapShare is a map met with a share of the budget.
+type mapShare struct {
+	m     unsafe.Pointer
+	share int
+}
+
+// of hashes v as the metadata comparison (comparer) compares it,
 // reading at most budget values: equal values, by its rules, hash alike.
 // Numbers by value, 0 and -0 alike (== finds them equal); a slice of numbers
 // and the like by its memory, as the comparison compares it; a map's
@@ -85,7 +100,7 @@ func prefixHash(s string) uint64 {
 // map keys ignore; pointers, funcs and channels by type alone, as the
 // comparison follows or compares them in ways a hash of the value cannot
 // match.
-func digestOf(v reflect.Value, budget int) uint64 {
+func (d *digester) of(v reflect.Value, budget int) uint64 {
 	if !v.IsValid() {
 		return 0
 	}
@@ -112,7 +127,7 @@ func digestOf(v reflect.Value, budget int) uint64 {
 		if v.IsNil() {
 			return h
 		}
-		return mix(h, digestOf(v.Elem(), budget))
+		return mix(h, d.of(v.Elem(), budget))
 	case reflect.Map:
 		n := v.Len()
 		h = mix(h, uint64(n))
@@ -120,10 +135,18 @@ func digestOf(v reflect.Value, budget int) uint64 {
 		if share == 0 {
 			return h
 		}
+		memo := mapShare{v.UnsafePointer(), share}
+		if sum, ok := d.maps[memo]; ok {
+			return mix(h, sum)
+		}
 		var sum uint64
 		for it := v.MapRange(); it.Next(); {
-			sum += mix(digestOf(it.Key(), share), digestOf(it.Value(), share))
+			sum += mix(d.of(it.Key(), share), d.of(it.Value(), share))
 		}
+		if d.maps == nil {
+			d.maps = map[mapShare]uint64{}
+		}
+		d.maps[memo] = sum
 		return mix(h, sum)
 	case reflect.Slice:
 		n := v.Len()
@@ -141,7 +164,7 @@ func digestOf(v reflect.Value, budget int) uint64 {
 			return h
 		}
 		for i := range n {
-			h = mix(h, digestOf(v.Index(i), share))
+			h = mix(h, d.of(v.Index(i), share))
 		}
 		return h
 	case reflect.Array:
@@ -151,7 +174,7 @@ func digestOf(v reflect.Value, budget int) uint64 {
 			return h
 		}
 		for i := range v.Len() {
-			h = mix(h, digestOf(v.Index(i), share))
+			h = mix(h, d.of(v.Index(i), share))
 		}
 		return h
 	case reflect.Struct:
@@ -161,7 +184,7 @@ func digestOf(v reflect.Value, budget int) uint64 {
 		}
 		for i := range v.NumField() {
 			if t.Field(i).Name != "_" {
-				h = mix(h, digestOf(v.Field(i), share))
+				h = mix(h, d.of(v.Field(i), share))
 			}
 		}
 		return h

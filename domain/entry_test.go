@@ -126,6 +126,33 @@ func TestSameAsFactoryBounded(t *testing.T) {
 	}
 }
 
+// blankElem has no size, and a blank field, for which Go's == on an array
+// of them takes a step an element.
+type blankElem struct{ _ struct{} }
+
+// TestSameAsZeroSizeArrays: values of no size are all equal, answered at
+// once. == on 2^62 blankElem (2^30 on 32-bit) took a step each, as a
+// factory or inside metadata. A watchdog allows a minute.
+func TestSameAsZeroSizeArrays(t *testing.T) {
+	type holder struct{ X any }
+	huge := [math.MaxInt / 2]blankElem{}
+	for name, c := range map[string]domain.Candidate{
+		"factory":  {Factory: huge},
+		"metadata": {Metadata: map[string]any{"h": holder{huge}}},
+	} {
+		c.Domain, c.Key, c.Provider = "adapter", "cache", "redis"
+		a, b := entryOf(t, c), entryOf(t, c)
+		done := make(chan bool, 1)
+		go func() { done <- a.SameAs(b) }()
+		select {
+		case same := <-done:
+			assert.True(t, same, name)
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: comparing took over a minute", name)
+		}
+	}
+}
+
 // TestSameAsNil: no entry is the same as nil, and asking does not panic.
 func TestSameAsNil(t *testing.T) {
 	e := entryOf(t, domain.Candidate{Domain: "adapter", Key: "cache", Provider: "redis"})

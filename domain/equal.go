@@ -38,7 +38,8 @@ const sameBudget = 2 * MaxMetadataValues
 // until the stack ran out.
 type comparer struct {
 	budget, depth int
-	identity      bool // pointers by identity, as ==, not by what they point to
+	identity      bool                       // pointers by identity, as ==, not by what they point to
+	equalMaps     map[[2]unsafe.Pointer]bool // pairs of maps found equal
 }
 
 // maxSameDepth bounds the nesting a comparison follows; the copy accepts at
@@ -61,7 +62,12 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 	}
 	c.depth++
 	defer func() { c.depth-- }()
-	if t := a.Type(); (t.Kind() == reflect.Array || t.Kind() == reflect.Struct) &&
+	if t := a.Type(); t.Size() == 0 && t.Comparable() {
+		// Values of no size are all equal; == on one may still take a step
+		// an element (an array of structs with a blank field), and there
+		// may be 2^62 of them.
+		return true
+	} else if (t.Kind() == reflect.Array || t.Kind() == reflect.Struct) &&
 		memOnly(t) && t.Comparable() && a.CanInterface() && b.CanInterface() {
 		// Numbers and the like all through: == compares the
 		// memory at once, at the cost the copy counted for it.
@@ -80,16 +86,28 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		if a.UnsafePointer() == b.UnsafePointer() {
 			return true
 		}
+		pair := [2]unsafe.Pointer{a.UnsafePointer(), b.UnsafePointer()}
+		if c.equalMaps[pair] {
+			return true // met before: a map shared from many places is compared once
+		}
 		if !c.spend(lines(a.Len(), a.Type().Key())) {
 			return false
 		}
 		it := a.MapRange()
 		for it.Next() {
-			bv := b.MapIndex(it.Key())
+			k := it.Key()
+			if k.Kind() == reflect.String && !c.spend(k.Len()/64) { // looking it up compares it whole
+				return false
+			}
+			bv := b.MapIndex(k)
 			if !bv.IsValid() || !c.equal(it.Value(), bv) {
 				return false
 			}
 		}
+		if c.equalMaps == nil {
+			c.equalMaps = map[[2]unsafe.Pointer]bool{}
+		}
+		c.equalMaps[pair] = true
 		return true
 	case reflect.Slice:
 		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
