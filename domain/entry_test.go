@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -413,5 +414,35 @@ func TestDigestOfTheSame(t *testing.T) {
 		o := entryOf(t, c)
 		require.False(t, a.SameAs(o), name)
 		assert.NotEqual(t, a.Digest(), o.Digest(), name)
+	}
+}
+
+// TestSameAsChargesLongKeys: looking up a map key hashes and compares it
+// whole, so a string inside a key of interface or struct type is charged by
+// its length, as a plain string key is. 256 lookups of a 1 MiB key are
+// beyond the comparison's bound (each charged one step, they were not, and
+// 200,000 of them took 9.8 s); 8 are within it.
+func TestSameAsChargesLongKeys(t *testing.T) {
+	type named struct{ S string }
+	long := strings.Repeat("k", 1<<20)
+	factory := func(n int, key func() any) any {
+		ms := make([]map[any]int, n)
+		for i := range ms {
+			ms[i] = map[any]int{key(): 1}
+		}
+		return struct{ M []map[any]int }{ms}
+	}
+	for name, key := range map[string]func() any{
+		"interface": func() any { return long },
+		"struct":    func() any { return named{long} },
+	} {
+		for _, tc := range []struct {
+			n    int
+			same bool
+		}{{8, true}, {256, false}} {
+			a := entryOf(t, domain.Candidate{Domain: "d", Key: "k", Provider: "p", Factory: factory(tc.n, key)})
+			b := entryOf(t, domain.Candidate{Domain: "d", Key: "k", Provider: "p", Factory: factory(tc.n, key)})
+			assert.Equal(t, tc.same, a.SameAs(b), "%s keys, %d lookups", name, tc.n)
+		}
 	}
 }

@@ -96,7 +96,7 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		it := a.MapRange()
 		for it.Next() {
 			k := it.Key()
-			if k.Kind() == reflect.String && !c.spend(k.Len()/64) { // looking it up compares it whole
+			if !c.chargeKey(k) { // looking it up hashes and compares it whole
 				return false
 			}
 			bv := b.MapIndex(k)
@@ -204,6 +204,75 @@ func (c *comparer) elements(a, b reflect.Value) bool {
 	}
 	return true
 }
+
+// chargeKey spends what looking up the map key k costs beyond its step: the
+// strings in it, a step a 64 bytes as strings are charged elsewhere, found
+// through interfaces, structs and arrays; false once the budget or the
+// depth is spent.
+func (c *comparer) chargeKey(k reflect.Value) bool {
+	if k.Kind() == reflect.Interface || k.Kind() == reflect.Struct {
+		// A key may nest itself through interfaces: bound the walk as the
+		// comparison is bounded.
+		if !c.spend(1) || c.depth >= maxSameDepth {
+			return false
+		}
+		c.depth++
+		defer func() { c.depth-- }()
+	}
+	switch k.Kind() {
+	case reflect.String:
+		return c.spend(k.Len() / 64)
+	case reflect.Interface:
+		return k.IsNil() || c.chargeKey(k.Elem())
+	case reflect.Struct:
+		if !holdsString(k.Type()) {
+			return true
+		}
+		for i := range k.NumField() {
+			if !c.chargeKey(k.Field(i)) {
+				return false
+			}
+		}
+	case reflect.Array:
+		if !holdsString(k.Type()) {
+			return true
+		}
+		for i := range k.Len() {
+			if !c.spend(1) || !c.chargeKey(k.Index(i)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// holdsString reports whether a value of type t may hold a string: t is a
+// string or an interface, or an array or struct with one inside. Cached per
+// type.
+func holdsString(t reflect.Type) bool {
+	if h, ok := stringIn.Load(t); ok {
+		return h.(bool)
+	}
+	h := false
+	switch t.Kind() {
+	case reflect.String, reflect.Interface:
+		h = true
+	case reflect.Array:
+		h = holdsString(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if holdsString(t.Field(i).Type) {
+				h = true
+				break
+			}
+		}
+	}
+	stringIn.Store(t, h)
+	return h
+}
+
+// stringIn caches holdsString.
+var stringIn sync.Map // reflect.Type → bool
 
 // comparableValue reports whether == can compare v without a panic, as
 // reflect.Value.Comparable does, but within c's budget and depth: it walks
