@@ -419,7 +419,8 @@ func TestDigestOfTheSame(t *testing.T) {
 
 // TestSameAsChargesLongKeys: looking up a map key hashes and compares it
 // whole, so a string inside a key of interface or struct type is charged by
-// its length, as a plain string key is. 256 lookups of a 1 MiB key are
+// its length, as a plain string key is, and a value an interface key holds
+// by its size. 256 lookups of a 1 MiB key are
 // beyond the comparison's bound (each charged one step, they were not, and
 // 200,000 of them took 9.8 s); 8 are within it.
 func TestSameAsChargesLongKeys(t *testing.T) {
@@ -433,8 +434,9 @@ func TestSameAsChargesLongKeys(t *testing.T) {
 		return struct{ M []map[any]int }{ms}
 	}
 	for name, key := range map[string]func() any{
-		"interface": func() any { return long },
-		"struct":    func() any { return named{long} },
+		"interface":             func() any { return long },
+		"struct":                func() any { return named{long} },
+		"array in an interface": func() any { return [1 << 17]uint64{} },
 	} {
 		for _, tc := range []struct {
 			n    int

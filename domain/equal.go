@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"math"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -96,7 +97,7 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		it := a.MapRange()
 		for it.Next() {
 			k := it.Key()
-			if !c.chargeKey(k) { // looking it up hashes and compares it whole
+			if !c.spend(keyBytes(k, 0) / 64) { // looking it up hashes and compares it whole
 				return false
 			}
 			bv := b.MapIndex(k)
@@ -205,45 +206,48 @@ func (c *comparer) elements(a, b reflect.Value) bool {
 	return true
 }
 
-// chargeKey spends what looking up the map key k costs beyond its step: the
-// strings in it, a step a 64 bytes as strings are charged elsewhere, found
-// through interfaces, structs and arrays; false once the budget or the
-// depth is spent.
-func (c *comparer) chargeKey(k reflect.Value) bool {
-	if k.Kind() == reflect.Interface || k.Kind() == reflect.Struct {
-		// A key may nest itself through interfaces: bound the walk as the
-		// comparison is bounded.
-		if !c.spend(1) || c.depth >= maxSameDepth {
-			return false
-		}
-		c.depth++
-		defer func() { c.depth-- }()
+// keyBytes is what looking up the map key k reads beyond the key's inline
+// size, which the map's step count already charges: the bytes of the strings
+// in it, and of a value an interface in it holds, found through interfaces,
+// structs and arrays. Past maxSameDepth levels of interfaces it is more than
+// any budget.
+func keyBytes(k reflect.Value, depth int) int {
+	t := k.Type()
+	if t.Size() == 0 && t.Kind() != reflect.Interface {
+		return 0
 	}
-	switch k.Kind() {
+	switch t.Kind() {
 	case reflect.String:
-		return c.spend(k.Len() / 64)
+		return k.Len()
 	case reflect.Interface:
-		return k.IsNil() || c.chargeKey(k.Elem())
+		if k.IsNil() {
+			return 0
+		}
+		if depth >= maxSameDepth {
+			return math.MaxInt
+		}
+		e := k.Elem()
+		return plus(int(e.Type().Size()), keyBytes(e, depth+1))
 	case reflect.Struct:
-		if !holdsString(k.Type()) {
-			return true
+		if !holdsString(t) {
+			return 0
 		}
+		n := 0
 		for i := range k.NumField() {
-			if !c.chargeKey(k.Field(i)) {
-				return false
-			}
+			n = plus(n, keyBytes(k.Field(i), depth))
 		}
+		return n
 	case reflect.Array:
-		if !holdsString(k.Type()) {
-			return true
+		if !holdsString(t) {
+			return 0
 		}
+		n := 0
 		for i := range k.Len() {
-			if !c.spend(1) || !c.chargeKey(k.Index(i)) {
-				return false
-			}
+			n = plus(n, keyBytes(k.Index(i), depth))
 		}
+		return n
 	}
-	return true
+	return 0
 }
 
 // holdsString reports whether a value of type t may hold a string: t is a
