@@ -2,7 +2,6 @@ package domain
 
 import (
 	"bytes"
-	"math"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -97,7 +96,7 @@ func (c *comparer) equal(a, b reflect.Value) bool {
 		it := a.MapRange()
 		for it.Next() {
 			k := it.Key()
-			if !c.spend(keyBytes(k, 0) / 64) { // looking it up hashes and compares it whole
+			if k.Kind() == reflect.String && !c.spend(k.Len()/64) { // looking it up compares it whole
 				return false
 			}
 			bv := b.MapIndex(k)
@@ -205,78 +204,6 @@ func (c *comparer) elements(a, b reflect.Value) bool {
 	}
 	return true
 }
-
-// keyBytes is what looking up the map key k reads beyond the key's inline
-// size, which the map's step count already charges: the bytes of the strings
-// in it, and of a value an interface in it holds, found through interfaces,
-// structs and arrays. Past maxSameDepth levels of interfaces it is more than
-// any budget.
-func keyBytes(k reflect.Value, depth int) int {
-	t := k.Type()
-	if t.Size() == 0 && t.Kind() != reflect.Interface {
-		return 0
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return k.Len()
-	case reflect.Interface:
-		if k.IsNil() {
-			return 0
-		}
-		if depth >= maxSameDepth {
-			return math.MaxInt
-		}
-		e := k.Elem()
-		return plus(int(e.Type().Size()), keyBytes(e, depth+1))
-	case reflect.Struct:
-		if !holdsString(t) {
-			return 0
-		}
-		n := 0
-		for i := range k.NumField() {
-			n = plus(n, keyBytes(k.Field(i), depth))
-		}
-		return n
-	case reflect.Array:
-		if !holdsString(t) {
-			return 0
-		}
-		n := 0
-		for i := range k.Len() {
-			n = plus(n, keyBytes(k.Index(i), depth))
-		}
-		return n
-	}
-	return 0
-}
-
-// holdsString reports whether a value of type t may hold a string: t is a
-// string or an interface, or an array or struct with one inside. Cached per
-// type.
-func holdsString(t reflect.Type) bool {
-	if h, ok := stringIn.Load(t); ok {
-		return h.(bool)
-	}
-	h := false
-	switch t.Kind() {
-	case reflect.String, reflect.Interface:
-		h = true
-	case reflect.Array:
-		h = holdsString(t.Elem())
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if holdsString(t.Field(i).Type) {
-				h = true
-				break
-			}
-		}
-	}
-	stringIn.Store(t, h)
-	return h
-}
-
-// stringIn caches holdsString.
-var stringIn sync.Map // reflect.Type → bool
 
 // comparableValue reports whether == can compare v without a panic, as
 // reflect.Value.Comparable does, but within c's budget and depth: it walks
