@@ -148,32 +148,26 @@ func (d *digester) of(v reflect.Value, budget int) uint64 {
 		}
 		d.maps[memo] = sum
 		return mix(h, sum)
-	case reflect.Slice:
+	case reflect.Slice, reflect.Array:
 		n := v.Len()
-		h = mix(h, uint64(n))
-		if elem := t.Elem(); memOnly(elem) {
-			// Compared by its memory: hash the first bytes of it.
-			size := min(uintptr(n)*elem.Size(), digestPrefix)
-			if size == 0 {
-				return h
+		if t.Kind() == reflect.Slice {
+			h = mix(h, uint64(n)) // an array's length is in its type
+			if elem := t.Elem(); memOnly(elem) {
+				// Compared by its memory: hash the first bytes of it.
+				size := min(uintptr(n)*elem.Size(), digestPrefix)
+				if size == 0 {
+					return h
+				}
+				return mix(h, maphash.Bytes(digestSeed, unsafe.Slice((*byte)(v.UnsafePointer()), size)))
 			}
-			return mix(h, maphash.Bytes(digestSeed, unsafe.Slice((*byte)(v.UnsafePointer()), size)))
 		}
+		// Compared element by element, or an array by == (alike for each
+		// element).
 		share := shareOf(budget, n)
 		if share == 0 {
 			return h
 		}
 		for i := range n {
-			h = mix(h, d.of(v.Index(i), share))
-		}
-		return h
-	case reflect.Array:
-		// Compared by == or element by element: alike for each element.
-		share := shareOf(budget, v.Len())
-		if share == 0 {
-			return h
-		}
-		for i := range v.Len() {
 			h = mix(h, d.of(v.Index(i), share))
 		}
 		return h
