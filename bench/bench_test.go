@@ -19,8 +19,9 @@ import (
 //
 // Resolve, Mix and Writers are parallel: they use b.RunParallel, so -cpu
 // 1,2,4 sets how many goroutines run them. The others run on one goroutine,
-// and make bench runs them at -cpu 1 only; among them ResolveSerial, the
-// only one with the floor (impl=map), a plain map meant for one goroutine.
+// and make bench runs them at -cpu 1 only; among them ResolveSerial,
+// Register and ListActive run the floor too (impl=map): plain maps meant for
+// one goroutine, what the machine spends at the least.
 // (A benchmark cannot skip itself by GOMAXPROCS: the testing package probes
 // each one at whatever GOMAXPROCS the previous one left, so the Makefile
 // selects by name.)
@@ -258,15 +259,12 @@ var registerData = sync.OnceValue(func() map[int]*dataset {
 const newProvider = "provider-new"
 
 // BenchmarkRegister registers one candidate into keys that hold 1, 3, 10,
-// 100 or 2,000. A round visits every key of the data set in random order,
+// 100 or 2,000, in every implementation and the floor. A round visits every key of the data set in random order,
 // max(1, size/100) times (so a key of 2,000 grows by at most 1 %); between
 // rounds, with the timer stopped, the new candidates are unregistered.
 func BenchmarkRegister(b *testing.B) {
 	for _, size := range registerSizes {
 		for _, im := range impls {
-			if im.floor {
-				continue
-			}
 			b.Run(fmt.Sprintf("cands=%d/impl=%s", size, im.name), func(b *testing.B) {
 				ds := registerData()[size]
 				s := build(b, im, "register-"+strconv.Itoa(size), ds)
@@ -388,13 +386,11 @@ var listData = sync.OnceValue(func() map[int]*dataset {
 })
 
 // BenchmarkListActive lists the winners of one domain (10 keys), domains
-// visited in random order, in registries of 10, 1,000 and 10,000 domains.
+// visited in random order, in registries of 10, 1,000 and 10,000 domains,
+// in every implementation and the floor.
 func BenchmarkListActive(b *testing.B) {
 	for _, nd := range listDomains {
 		for _, im := range impls {
-			if im.floor {
-				continue
-			}
 			b.Run(fmt.Sprintf("domains=%d/impl=%s", nd, im.name), func(b *testing.B) {
 				ds := listData()[nd]
 				key := "list-" + strconv.Itoa(nd)

@@ -324,18 +324,29 @@ func (s *syncMapStore) Snapshot(ds ...string) any {
 	return out
 }
 
-// mapStore is the floor: a plain map[struct{domain, key string}]*Entry of
-// precomputed winners, with the ranked lists in a second map for Register.
-// It is not safe for concurrent use; benchmarks run only single-goroutine
-// Resolve on it. Explain, ListActive and Snapshot are not part of the floor.
+// mapStore is the floor: plain maps, for one goroutine and with no lock. It
+// keeps, as the others do, each key's ranked list and its winner, in two maps
+// keyed by (domain, key), and for ListActive a record of each domain: its
+// keys in order and the listing of their winners, built on the first
+// ListActive after a write changed a winner. It is what a program that needs
+// no concurrency would write, and so the least this machine spends on each
+// operation: benchmarks run it on one goroutine only (ResolveSerial,
+// Register, ListActive). Explain and Snapshot are not part of the floor.
 type mapStore struct {
 	winners map[addr]*domain.Entry
 	lists   map[addr]*ranked
+	domains map[string]*mapDomain
 	seq     uint64
 }
 
+// mapDomain is the floor's record of one domain.
+type mapDomain struct {
+	keys   []string        // the domain's keys, sorted
+	active []*domain.Entry // the winners of keys, in their order; nil when stale
+}
+
 func newMapStore() *mapStore {
-	return &mapStore{winners: map[addr]*domain.Entry{}, lists: map[addr]*ranked{}}
+	return &mapStore{winners: map[addr]*domain.Entry{}, lists: map[addr]*ranked{}, domains: map[string]*mapDomain{}}
 }
 
 func (s *mapStore) Resolve(d, k string) (*domain.Entry, bool) {
@@ -351,25 +362,66 @@ func (s *mapStore) Register(c domain.Candidate) (*domain.Entry, error) {
 	s.seq++
 	e := dr.Finish(s.seq, time.Now())
 	a := addr{c.Domain, c.Key}
-	r := s.lists[a].with(e)
+	old := s.lists[a]
+	r := old.with(e)
 	s.lists[a], s.winners[a] = r, r.winner
+	switch {
+	case old == nil:
+		d := s.domains[c.Domain]
+		if d == nil {
+			d = &mapDomain{}
+			s.domains[c.Domain] = d
+		}
+		i, _ := slices.BinarySearch(d.keys, c.Key)
+		d.keys = slices.Insert(d.keys, i, c.Key)
+		d.active = nil
+	case r.winner != old.winner:
+		s.domains[c.Domain].active = nil
+	}
 	return e, nil
 }
 
-func (s *mapStore) Unregister(d, k, p string) int {
-	a := addr{d, k}
-	r, n := s.lists[a].without(p)
+func (s *mapStore) Unregister(dom, k, p string) int {
+	a := addr{dom, k}
+	old := s.lists[a]
+	r, n := old.without(p)
 	switch {
 	case n == 0:
 	case r == nil:
 		delete(s.lists, a)
 		delete(s.winners, a)
+		d := s.domains[dom]
+		if i, ok := slices.BinarySearch(d.keys, k); ok {
+			d.keys = slices.Delete(d.keys, i, i+1)
+		}
+		d.active = nil
+		if len(d.keys) == 0 {
+			delete(s.domains, dom)
+		}
 	default:
 		s.lists[a], s.winners[a] = r, r.winner
+		if r.winner != old.winner {
+			s.domains[dom].active = nil
+		}
 	}
 	return n
 }
 
-func (s *mapStore) ListActive(string) []*domain.Entry           { panic("the floor has no ListActive") }
+// ListActive returns a copy of the domain's listing, built first if a write
+// made it stale.
+func (s *mapStore) ListActive(dom string) []*domain.Entry {
+	d := s.domains[dom]
+	if d == nil {
+		return nil
+	}
+	if d.active == nil {
+		d.active = make([]*domain.Entry, len(d.keys))
+		for i, k := range d.keys {
+			d.active[i] = s.winners[addr{dom, k}]
+		}
+	}
+	return slices.Clone(d.active)
+}
+
 func (s *mapStore) Explain(string, string) *explain.Explanation { panic("the floor has no Explain") }
 func (s *mapStore) Snapshot(...string) any                      { panic("the floor has no Snapshot") }

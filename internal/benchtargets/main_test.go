@@ -80,6 +80,8 @@ func TestRun(t *testing.T) {
 		}
 	}
 	for _, ref := range []string{"reference: the machine's random loads, -cpu 2 over -cpu 1",
+		"reference: the map floor's Register with 3 candidates per key",
+		"reference: the map floor's ListActive at 10,000 domains over its cost at 10",
 		"reference: one cache miss into 96 MiB over ListActive at 10 domains"} {
 		if _, ok := got[ref]; ok {
 			t.Errorf("a reference row without its results: %q", ref)
@@ -90,14 +92,19 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestRunChaseReference checks the reference row below the ListActive
-// target: BenchmarkChase's median over ListActive's at 10 domains.
-func TestRunChaseReference(t *testing.T) {
+// TestRunListReferences checks the reference rows below the ListActive
+// target, in order: the floor's own ratio, then BenchmarkChase's median over
+// the registry's ListActive at 10 domains.
+func TestRunListReferences(t *testing.T) {
 	const in = `BenchmarkListActive/domains=10/impl=registry     1000  100 ns/op  80 B/op  1 allocs/op
+BenchmarkListActive/domains=10/impl=map          1000   60 ns/op  80 B/op  1 allocs/op
 BenchmarkListActive/domains=10000/impl=registry  1000  500 ns/op  80 B/op  1 allocs/op
+BenchmarkListActive/domains=10000/impl=map       1000  150 ns/op  80 B/op  1 allocs/op
 BenchmarkChase/bytes=96MiB/impl=machine          1000  200 ns/op   0 B/op  0 allocs/op
 BenchmarkListActive/domains=10/impl=registry     1000  120 ns/op  80 B/op  1 allocs/op
+BenchmarkListActive/domains=10/impl=map          1000   90 ns/op  80 B/op  1 allocs/op
 BenchmarkListActive/domains=10000/impl=registry  1000  400 ns/op  80 B/op  1 allocs/op
+BenchmarkListActive/domains=10000/impl=map       1000  100 ns/op  80 B/op  1 allocs/op
 BenchmarkChase/bytes=96MiB/impl=machine          1000   24 ns/op   0 B/op  0 allocs/op
 `
 	var b strings.Builder
@@ -105,13 +112,22 @@ BenchmarkChase/bytes=96MiB/impl=machine          1000   24 ns/op   0 B/op  0 all
 		t.Fatal(err)
 	}
 	got := rows(t, b.String())
-	// Medians 450 over 110, and 112 over 110; per pass 5, 3.333 and 2, 0.2.
-	for _, want := range [][]string{
+	// Medians 450 over 110, 125 over 75, and 112 over 110; per pass 5,
+	// 3.333; 2.5, 1.111; and 2, 0.2.
+	want := [][]string{
 		{"ListActive at 10,000 domains ≤ 1.3× its cost at 10", "4.091 × (limit ≤ 1.3)", "5, 3.333", "0/2", "not met"},
+		{"reference: the map floor's ListActive at 10,000 domains over its cost at 10", "1.667 × (limit ≤ 1.3)", "2.5, 1.111", "1/2", "(reference)"},
 		{"reference: one cache miss into 96 MiB over ListActive at 10 domains", "1.018 × (limit ≤ 0.3)", "2, 0.2", "1/2", "(reference)"},
-	} {
-		if r := got[want[0]]; strings.Join(r, " | ") != strings.Join(want, " | ") {
-			t.Errorf("row %q:\n got %q\nwant %q", want[0], r, want)
+	}
+	for _, w := range want {
+		if r := got[w[0]]; strings.Join(r, " | ") != strings.Join(w, " | ") {
+			t.Errorf("row %q:\n got %q\nwant %q", w[0], r, w)
+		}
+	}
+	out := b.String()
+	for i := 1; i < len(want); i++ {
+		if strings.Index(out, "| "+want[i-1][0]+" |") > strings.Index(out, "| "+want[i][0]+" |") {
+			t.Errorf("row %q comes before %q in\n%s", want[i][0], want[i-1][0], out)
 		}
 	}
 }
@@ -119,13 +135,16 @@ BenchmarkChase/bytes=96MiB/impl=machine          1000   24 ns/op   0 B/op  0 all
 // TestRunMarksImpossibleScaling: a scaling ratio above 2 at -cpu 2 over 1
 // is a slow -cpu 1 pass, not speed. Such a pass is marked and not counted,
 // and a figure above 2 is not called met; the Register ratio of keys of
-// 2,000 over keys of 10 is shown against log 2000 / log 10.
+// 2,000 over keys of 10 is shown against log 2000 / log 10, and the floor's
+// Register below the registry's.
 func TestRunMarksImpossibleScaling(t *testing.T) {
 	const in = `BenchmarkResolve/dist=uniform/impl=registry     1000  30.0 ns/op  0 B/op  0 allocs/op
 BenchmarkResolve/dist=uniform/impl=registry-2   1000  16.0 ns/op  0 B/op  0 allocs/op
 BenchmarkRegister/cands=10/impl=registry        1000  700 ns/op  416 B/op  4 allocs/op
 BenchmarkRegister/cands=2000/impl=registry      1000  1400 ns/op  600 B/op  6 allocs/op
 BenchmarkRegisterOneKey/cands=2000/impl=registry  10  1900000 ns/op  1.900 ms/2000regs
+BenchmarkRegister/cands=3/impl=registry         1000  900 ns/op  320 B/op  2 allocs/op
+BenchmarkRegister/cands=3/impl=map              1000  800 ns/op  224 B/op  3 allocs/op
 BenchmarkResolve/dist=uniform/impl=registry     1000  90.0 ns/op  0 B/op  0 allocs/op
 BenchmarkResolve/dist=uniform/impl=registry-2   1000  18.0 ns/op  0 B/op  0 allocs/op
 BenchmarkRegister/cands=10/impl=registry        1000  500 ns/op  416 B/op  4 allocs/op
@@ -144,6 +163,8 @@ BenchmarkResolve/dist=uniform/impl=registry-2   1000  17.0 ns/op  0 B/op  0 allo
 			"1.875, 5†, 4.118†", "1/3 (2† above 2, noise)", "not met"},
 		// Medians 1700 over 600; per pass 2 and 4.
 		{"reference: Register into keys of 2,000 over keys of 10, limit log 2000 / log 10", "2.833 × (limit ≤ 3.301)", "2, 4", "1/2", "(reference)"},
+		{"Register ≤ 300 ns with 3 candidates per key", "900 ns (limit ≤ 300)", "900", "0/1", "not met"},
+		{"reference: the map floor's Register with 3 candidates per key", "800 ns (limit ≤ 300)", "800", "0/1", "(reference)"},
 	} {
 		if r := got[want[0]]; strings.Join(r, " | ") != strings.Join(want, " | ") {
 			t.Errorf("row %q:\n got %q\nwant %q", want[0], r, want)
