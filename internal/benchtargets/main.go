@@ -76,7 +76,7 @@ type target struct {
 	den   *measure
 	cmp   cmp
 	limit float64
-	unit  string  // of the figure, for the table: "×", "ns", ...
+	unit  string    // of the figure, for the table: "×", "ns", ...
 	refs  []*target // shown below it, for reference, not counted
 	// most is the largest figure the machine can give, 0 if none: a scaling
 	// ratio above the ratio of the -cpu values is a slow run of the
