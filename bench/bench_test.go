@@ -21,7 +21,7 @@ import (
 // 1,2,4 sets how many goroutines run them. The others run on one goroutine,
 // and make bench runs them at -cpu 1 only; among them ResolveSerial,
 // Register and ListActive run the floor too (impl=map): plain maps meant for
-// one goroutine, what the machine spends at the least.
+// one goroutine, a reference for what a workload itself costs.
 // (A benchmark cannot skip itself by GOMAXPROCS: the testing package probes
 // each one at whatever GOMAXPROCS the previous one left, so the Makefile
 // selects by name.)

@@ -329,8 +329,8 @@ func (s *syncMapStore) Snapshot(ds ...string) any {
 // keyed by (domain, key), and for ListActive a record of each domain: its
 // keys in order and the listing of their winners, built on the first
 // ListActive after a write changed a winner. It is what a program that needs
-// no concurrency would write, and so the least this machine spends on each
-// operation: benchmarks run it on one goroutine only (ResolveSerial,
+// no concurrency would write, with none of the registry's guarantees, and
+// so a reference for what each operation itself costs on this machine: benchmarks run it on one goroutine only (ResolveSerial,
 // Register, ListActive). Explain and Snapshot are not part of the floor.
 type mapStore struct {
 	winners map[addr]*domain.Entry

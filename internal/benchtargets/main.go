@@ -136,15 +136,15 @@ var logK = target{text: "reference: Register into keys of 2,000 over keys of 10,
 
 // floorRegister is shown below the Register target: the same Register into
 // the floor (impl=map), two plain maps on one goroutine with no lock, in
-// the same run. It is what the machine spends on the workload with the
-// least work any design does.
+// the same run: what the workload itself costs on the machine, without the
+// registry's guarantees.
 var floorRegister = target{text: "reference: the map floor's Register with 3 candidates per key",
 	num: measure{"Register/cands=3/impl=map", 1, "ns/op"}, cmp: atMost, limit: 300, unit: "ns"}
 
 // floorList is shown below the ListActive target: the same ratio for the
 // floor (impl=map), plain maps and a cached listing of each domain, in the
-// same run: what the machine makes of the target with the least work any
-// design does.
+// same run: what the machine makes of the target without the registry's
+// guarantees.
 var floorList = target{text: "reference: the map floor's ListActive at 10,000 domains over its cost at 10",
 	num: measure{"ListActive/domains=10000/impl=map", 1, "ns/op"},
 	den: &measure{"ListActive/domains=10/impl=map", 1, "ns/op"}, cmp: atMost, limit: 1.3, unit: "×"}
