@@ -330,8 +330,9 @@ func (s *syncMapStore) Snapshot(ds ...string) any {
 // keys in order and the listing of their winners, built on the first
 // ListActive after a write changed a winner. It is what a program that needs
 // no concurrency would write, with none of the registry's guarantees, and
-// so a reference for what each operation itself costs on this machine: benchmarks run it on one goroutine only (ResolveSerial,
-// Register, ListActive). Explain and Snapshot are not part of the floor.
+// so a reference for what each operation itself costs on this machine.
+// Benchmarks run it on one goroutine only (ResolveSerial, Register,
+// ListActive). Explain and Snapshot are not part of the floor.
 type mapStore struct {
 	winners map[addr]*domain.Entry
 	lists   map[addr]*ranked
