@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -85,6 +86,64 @@ func TestStoresAgree(t *testing.T) {
 			}
 			agreeSnapshots(t, s.Snapshot(), want.Snapshot(), len(ds.addrs))
 			agreeSnapshots(t, s.Snapshot(ds.domains[0]), want.Snapshot(ds.domains[0]), stdKeys)
+		})
+	}
+}
+
+// TestStoresAgreeOnRandomWrites drives every implementation, the floor
+// included, with the same random Register, Unregister, Resolve and
+// ListActive calls over a few addresses, so that keys appear and empty,
+// domains vanish and come back and winners change both ways, and checks
+// each against the seed's design after every call. It writes over every
+// listing it gets, which must be the caller's own.
+func TestStoresAgreeOnRandomWrites(t *testing.T) {
+	doms := []string{"tenant-b", "tenant-a"}
+	keys := []string{"queue", "cache", "storage"}
+	provs := []string{"redis", "memcached", "valkey"}
+	for _, im := range impls[1:] {
+		t.Run(im.name, func(t *testing.T) {
+			for run := range uint64(50) {
+				rng := rand.New(rand.NewPCG(seed, run))
+				s, want := im.new(), impls[0].new()
+				for step := range 300 {
+					d, k, p := doms[rng.IntN(len(doms))], keys[rng.IntN(len(keys))], provs[rng.IntN(len(provs))]
+					switch rng.IntN(4) {
+					case 0, 1:
+						c := domain.Candidate{Domain: d, Key: k, Provider: p, Priority: new(rng.IntN(3))}
+						if _, err := s.Register(c); err != nil {
+							t.Fatal(err)
+						}
+						if _, err := want.Register(c); err != nil {
+							t.Fatal(err)
+						}
+					case 2:
+						if got, exp := s.Unregister(d, k, p), want.Unregister(d, k, p); got != exp {
+							t.Fatalf("run %d, step %d: Unregister(%q, %q, %q) removed %d, want %d", run, step, d, k, p, got, exp)
+						}
+					case 3:
+						got, exp := s.ListActive(d), want.ListActive(d)
+						if len(got) != len(exp) {
+							t.Fatalf("run %d, step %d: ListActive(%q) has %d winners, want %d", run, step, d, len(got), len(exp))
+						}
+						for i := range got {
+							if !same(got[i], exp[i]) || got[i].Key() != exp[i].Key() {
+								t.Fatalf("run %d, step %d: ListActive(%q)[%d] = %q of %q, want %q of %q", run, step, d, i,
+									got[i].Provider(), got[i].Key(), exp[i].Provider(), exp[i].Key())
+							}
+							got[i] = nil
+						}
+					}
+					for _, dd := range doms {
+						for _, kk := range keys {
+							got, ok := s.Resolve(dd, kk)
+							exp, wok := want.Resolve(dd, kk)
+							if ok != wok || ok && !same(got, exp) {
+								t.Fatalf("run %d, step %d: Resolve(%q, %q) = %v, %v; want %v, %v", run, step, dd, kk, got, ok, exp, wok)
+							}
+						}
+					}
+				}
+			}
 		})
 	}
 }

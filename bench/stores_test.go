@@ -34,8 +34,9 @@ type store interface {
 type impl struct {
 	name string
 	new  func() store
-	// floor marks the plain map: not safe for concurrent use, so it runs
-	// only single-goroutine Resolve workloads, as the lower bound.
+	// floor marks the plain maps: not safe for concurrent use, so they run
+	// only single-goroutine workloads (ResolveSerial, Register, ListActive),
+	// as a reference for what the workload itself costs.
 	floor bool
 }
 
@@ -325,17 +326,18 @@ func (s *syncMapStore) Snapshot(ds ...string) any {
 }
 
 // mapStore is the floor: plain maps, for one goroutine and with no lock. It
-// keeps, as the others do, each key's ranked list and its winner, in two maps
-// keyed by (domain, key), and for ListActive a record of each domain: its
-// keys in order and the listing of their winners, built on the first
-// ListActive after a write changed a winner. It is what a program that needs
-// no concurrency would write, with none of the registry's guarantees, and
-// so a reference for what each operation itself costs on this machine.
-// Benchmarks run it on one goroutine only (ResolveSerial, Register,
-// ListActive). Explain and Snapshot are not part of the floor.
+// keeps each key's candidates in rank order in one map keyed by (domain,
+// key), edited in place, its winner in a second map for Resolve, and for
+// ListActive a record of each domain: its keys in order and the listing of
+// their winners, built on the first ListActive after a write that added or
+// removed a key of the domain or changed a winner. It is what a program
+// that needs no concurrency would write, with none of the registry's
+// guarantees, and so a reference for what each operation itself costs on
+// this machine. Benchmarks run it on one goroutine only (ResolveSerial,
+// Register, ListActive). Explain and Snapshot are not part of the floor.
 type mapStore struct {
 	winners map[addr]*domain.Entry
-	lists   map[addr]*ranked
+	lists   map[addr][]*domain.Entry
 	domains map[string]*mapDomain
 	seq     uint64
 }
@@ -347,7 +349,7 @@ type mapDomain struct {
 }
 
 func newMapStore() *mapStore {
-	return &mapStore{winners: map[addr]*domain.Entry{}, lists: map[addr]*ranked{}, domains: map[string]*mapDomain{}}
+	return &mapStore{winners: map[addr]*domain.Entry{}, lists: map[addr][]*domain.Entry{}, domains: map[string]*mapDomain{}}
 }
 
 func (s *mapStore) Resolve(d, k string) (*domain.Entry, bool) {
@@ -363,32 +365,38 @@ func (s *mapStore) Register(c domain.Candidate) (*domain.Entry, error) {
 	s.seq++
 	e := dr.Finish(s.seq, time.Now())
 	a := addr{c.Domain, c.Key}
-	old := s.lists[a]
-	r := old.with(e)
-	s.lists[a], s.winners[a] = r, r.winner
-	switch {
-	case old == nil:
-		d := s.domains[c.Domain]
-		if d == nil {
-			d = &mapDomain{}
-			s.domains[c.Domain] = d
-		}
+	es := s.lists[a]
+	pos, _ := slices.BinarySearchFunc(es, e, rankCompare)
+	s.lists[a] = slices.Insert(es, pos, e)
+	if pos > 0 {
+		return e, nil // the winner stays
+	}
+	s.winners[a] = e
+	d := s.domains[c.Domain]
+	if d == nil {
+		d = &mapDomain{}
+		s.domains[c.Domain] = d
+	}
+	if len(es) == 0 {
 		i, _ := slices.BinarySearch(d.keys, c.Key)
 		d.keys = slices.Insert(d.keys, i, c.Key)
-		d.active = nil
-	case r.winner != old.winner:
-		s.domains[c.Domain].active = nil
 	}
+	d.active = nil
 	return e, nil
 }
 
 func (s *mapStore) Unregister(dom, k, p string) int {
 	a := addr{dom, k}
-	old := s.lists[a]
-	r, n := old.without(p)
+	es := s.lists[a]
+	if len(es) == 0 {
+		return 0
+	}
+	winner, n := es[0], len(es)
+	es = slices.DeleteFunc(es, func(e *domain.Entry) bool { return e.Provider() == p })
 	switch {
-	case n == 0:
-	case r == nil:
+	case len(es) == n:
+		return 0
+	case len(es) == 0:
 		delete(s.lists, a)
 		delete(s.winners, a)
 		d := s.domains[dom]
@@ -400,12 +408,13 @@ func (s *mapStore) Unregister(dom, k, p string) int {
 			delete(s.domains, dom)
 		}
 	default:
-		s.lists[a], s.winners[a] = r, r.winner
-		if r.winner != old.winner {
+		s.lists[a] = es
+		if es[0] != winner {
+			s.winners[a] = es[0]
 			s.domains[dom].active = nil
 		}
 	}
-	return n
+	return n - len(es)
 }
 
 // ListActive returns a copy of the domain's listing, built first if a write

@@ -135,7 +135,7 @@ var logK = target{text: "reference: Register into keys of 2,000 over keys of 10,
 	den: &measure{"Register/cands=10/" + registry, 1, "ns/op"}, cmp: atMost, limit: math.Log(2000) / math.Log(10), unit: "×"}
 
 // floorRegister is shown below the Register target: the same Register into
-// the floor (impl=map), two plain maps on one goroutine with no lock, in
+// the floor (impl=map), plain maps on one goroutine with no lock, in
 // the same run: what the workload itself costs on the machine, without the
 // registry's guarantees.
 var floorRegister = target{text: "reference: the map floor's Register with 3 candidates per key",

@@ -170,6 +170,16 @@ BenchmarkResolve/dist=uniform/impl=registry-2   1000  17.0 ns/op  0 B/op  0 allo
 			t.Errorf("row %q:\n got %q\nwant %q", want[0], r, want)
 		}
 	}
+	// The floor's row comes right below the target it is a reference for.
+	out := b.String()
+	order := []string{"Register ≤ 300 ns with 3 candidates per key",
+		"reference: the map floor's Register with 3 candidates per key",
+		"Register ≤ 2 allocs with 3 candidates per key"}
+	for i := 1; i < len(order); i++ {
+		if strings.Index(out, "| "+order[i-1]+" |") > strings.Index(out, "| "+order[i]+" |") {
+			t.Errorf("row %q comes before %q in\n%s", order[i], order[i-1], out)
+		}
+	}
 }
 
 func TestRunRejectsBadInput(t *testing.T) {
