@@ -259,9 +259,10 @@ var registerData = sync.OnceValue(func() map[int]*dataset {
 const newProvider = "provider-new"
 
 // BenchmarkRegister registers one candidate into keys that hold 1, 3, 10,
-// 100 or 2,000, in every implementation and the floor. A round visits every key of the data set in random order,
-// max(1, size/100) times (so a key of 2,000 grows by at most 1 %); between
-// rounds, with the timer stopped, the new candidates are unregistered.
+// 100 or 2,000, in every implementation and the floor. A round visits every
+// key of the data set in random order, max(1, size/100) times (so a key of
+// 2,000 grows by at most 1 %); between rounds, with the timer stopped, the
+// new candidates are unregistered.
 func BenchmarkRegister(b *testing.B) {
 	for _, size := range registerSizes {
 		for _, im := range impls {

@@ -19,8 +19,8 @@ var digestSeed = maphash.MakeSeed()
 // digest. Its work is bounded: of the metadata it reads the top-level keys
 // and at most about 4,096 values below them, shared among the keys and down
 // the containers, and of a string or a slice of numbers the first 64 bytes
-// and the length; of a pointer, a func or a channel, the type alone. Digests are of one process: its seed is
-// random.
+// and the length; of a pointer, a func or a channel, the type alone.
+// Digests are of one process: its seed is random.
 //
 // [Registry.Apply]: https://pkg.go.dev/github.com/oneiric-go/oneiric/registry#Registry.Apply
 func (e *Entry) Digest() uint64 {

@@ -115,12 +115,13 @@ func (e *Entry) MetadataBytes() int { return e.metaBytes }
 // deeply otherwise, as metadata is and within the same bound: a struct of
 // configuration holding a slice is the same as an equal one, while one
 // holding a func in an interface field is the same as no other value (and
-// comparing it does not panic). Two func factories are the same only when they are one func value:
-// the same top-level function or function literal that captures nothing, or
-// copies of one closure. Two closures made by the same literal are
-// different, since what they captured may differ, and so are two evaluations
-// of a method value or of a generic function instantiated inside generic
-// code (the compiler may make a new closure each time). Such a factory is
+// comparing it does not panic). Two func factories are the same only when
+// they are one func value: the same top-level function or function literal
+// that captures nothing, or copies of one closure. Two closures made by the
+// same literal are different, since what they captured may differ, and so
+// are two evaluations of a method value or of a generic function
+// instantiated inside generic code (the compiler may make a new closure each
+// time). Such a factory is
 // re-registered by every Apply of the registry, never kept stale.
 // Metadata is compared deeply through maps, slices, arrays, interfaces and
 // struct fields and pointers (what a pointer points to is the caller's to

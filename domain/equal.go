@@ -11,10 +11,10 @@ import (
 // [Entry.SameAs] compares them: deeply through maps, slices, arrays,
 // interfaces, struct fields and pointers (a time.Time's zone, made anew by
 // each parse, is one); channels and unsafe pointers by identity; funcs
-// never, unless both nil; floats by ==, so a NaN is never equal (but in a slice of numbers,
-// compared by its memory, a NaN equals itself and -0 differs from 0); arrays
-// and structs of numbers,
-// channels and the like all through (memOnly) by == at once. Unlike
+// never, unless both nil; floats by ==, so a NaN is never equal (but in a
+// slice of numbers, compared by its memory, a NaN equals itself and -0
+// differs from 0); arrays and structs of numbers, channels and the like all
+// through (memOnly) by == at once. Unlike
 // reflect.DeepEqual it spends at most a budget of steps, counted as the copy
 // counts values (sameBudget; a string counts a step a 64 bytes), follows at
 // most maxSameDepth levels (a struct may hold a cycle), and answers false
@@ -208,8 +208,8 @@ func (c *comparer) elements(a, b reflect.Value) bool {
 // comparableValue reports whether == can compare v without a panic, as
 // reflect.Value.Comparable does, but within c's budget and depth: it walks
 // only where an interface may hold a value of an incomparable type, and
-// answers false once either is spent. Value.Comparable takes a step for every element
-// of an array, even of one with no interface in it.
+// answers false once either is spent. Value.Comparable takes a step for
+// every element of an array, even of one with no interface in it.
 func (c *comparer) comparableValue(v reflect.Value) bool {
 	t := v.Type()
 	if !t.Comparable() || !c.spend(1) || c.depth >= maxSameDepth {

@@ -341,9 +341,10 @@ func (m *Replica) session(ctx context.Context) (progressed bool, err error) {
 }
 
 // requestProgress asks for a progress notification every interval, until
-// ctx (the watch's) ends. RequestProgress goes on the watch's own stream
-// (clientv3 picks the stream by ctx's metadata, which the watch's ctx shares), and
-// blocks while the stream reconnects.
+// ctx ends: the session's progress ctx, which ends before the watch's (see
+// session). RequestProgress goes on the watch's own stream (clientv3 picks
+// the stream by ctx's metadata, which the watch's ctx shares), and blocks
+// while the stream reconnects.
 func (m *Replica) requestProgress(ctx context.Context) {
 	t := time.NewTicker(m.opts.progressInterval)
 	defer t.Stop()
